@@ -1,0 +1,234 @@
+//! File-descriptor helpers: ownership is std's `OwnedFd` (closes on drop);
+//! this module adds `select()` over a bitmap sized to the highest fd, so a
+//! client with descriptors at or above `FD_SETSIZE` never overflows an
+//! `fd_set`, and small wrappers that check every result.
+
+use crate::error::{check, retry_eintr, Error, Result};
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::time::{Duration, Instant};
+
+/// Bits in one word of the kernel's fd bitmap (`unsigned long`).
+const WORD_BITS: usize = libc::c_ulong::BITS as usize;
+
+/// A `select()` descriptor set that grows with the highest descriptor.
+///
+/// The kernel reads `nfds` bits from the pointer it is given, so a buffer of
+/// `ceil(nfds / bits-per-long)` longs is exactly what it needs; glibc's
+/// fixed 1024-bit `fd_set` is only a convenience type.
+#[derive(Clone, Default)]
+pub struct FdSet {
+    words: Vec<libc::c_ulong>,
+}
+
+impl FdSet {
+    pub fn new() -> FdSet {
+        FdSet::default()
+    }
+
+    /// Adds `fd` (must be non-negative).
+    pub fn insert(&mut self, fd: RawFd) {
+        let fd = fd as usize;
+        let word = fd / WORD_BITS;
+        if self.words.len() <= word {
+            self.words.resize(word + 1, 0);
+        }
+        self.words[word] |= 1 << (fd % WORD_BITS);
+    }
+
+    /// True when `fd` is in the set.
+    pub fn contains(&self, fd: RawFd) -> bool {
+        let fd = fd as usize;
+        self.words
+            .get(fd / WORD_BITS)
+            .is_some_and(|w| w & (1 << (fd % WORD_BITS)) != 0)
+    }
+
+    /// One more than the highest descriptor the set can hold.
+    fn nfds(&self) -> libc::c_int {
+        (self.words.len() * WORD_BITS) as libc::c_int
+    }
+
+    /// Resizes to `len` words so two sets passed to one `select()` agree.
+    fn grow_to(&mut self, len: usize) {
+        if self.words.len() < len {
+            self.words.resize(len, 0);
+        }
+    }
+
+    fn as_mut_ptr(&mut self) -> *mut libc::fd_set {
+        if self.words.is_empty() {
+            std::ptr::null_mut()
+        } else {
+            self.words.as_mut_ptr().cast()
+        }
+    }
+}
+
+/// `select()` until one of `read`/`write` is ready or `deadline` passes.
+///
+/// On return the sets hold only the ready descriptors. Returns the number
+/// ready (0 on timeout). EINTR restarts with the time that is left.
+pub fn select_until(read: &mut FdSet, write: &mut FdSet, deadline: Instant) -> Result<usize> {
+    let len = read.words.len().max(write.words.len());
+    read.grow_to(len);
+    write.grow_to(len);
+    let nfds = read.nfds().max(write.nfds());
+    let (read_saved, write_saved) = (read.clone(), write.clone());
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let mut tv = timeval(left);
+        // SAFETY: both bitmaps hold at least `nfds` bits (grown to equal
+        // length above); tv is a valid timeval.
+        let rc = unsafe {
+            libc::select(
+                nfds,
+                read.as_mut_ptr(),
+                write.as_mut_ptr(),
+                std::ptr::null_mut(),
+                &mut tv,
+            )
+        };
+        if rc >= 0 {
+            return Ok(rc as usize);
+        }
+        let err = Error::last("select");
+        if err.errno() != libc::EINTR {
+            return Err(err);
+        }
+        *read = read_saved.clone();
+        *write = write_saved.clone();
+    }
+}
+
+/// Waits until `fd` is readable or `timeout` passes; true when readable.
+pub fn wait_readable(fd: RawFd, timeout: Duration) -> Result<bool> {
+    let mut read = FdSet::new();
+    read.insert(fd);
+    let n = select_until(&mut read, &mut FdSet::new(), deadline_after(timeout))?;
+    Ok(n > 0)
+}
+
+/// Waits until `fd` is writable or `timeout` passes; true when writable.
+pub fn wait_writable(fd: RawFd, timeout: Duration) -> Result<bool> {
+    let mut write = FdSet::new();
+    write.insert(fd);
+    let n = select_until(&mut FdSet::new(), &mut write, deadline_after(timeout))?;
+    Ok(n > 0)
+}
+
+/// `now + timeout`, saturating for huge timeouts.
+pub fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600))
+}
+
+fn timeval(d: Duration) -> libc::timeval {
+    libc::timeval {
+        tv_sec: d.as_secs().min(i32::MAX as u64) as libc::time_t,
+        tv_usec: d.subsec_micros() as libc::suseconds_t,
+    }
+}
+
+/// Makes `fd` non-blocking.
+pub fn set_nonblocking(fd: &impl AsRawFd, on: bool) -> Result<()> {
+    let raw = fd.as_raw_fd();
+    // SAFETY: fcntl on a descriptor we own; no pointers involved.
+    let flags = check("fcntl(F_GETFL)", unsafe { libc::fcntl(raw, libc::F_GETFL) })?;
+    let flags = if on {
+        flags | libc::O_NONBLOCK
+    } else {
+        flags & !libc::O_NONBLOCK
+    };
+    // SAFETY: as above.
+    check("fcntl(F_SETFL)", unsafe {
+        libc::fcntl(raw, libc::F_SETFL, flags)
+    })?;
+    Ok(())
+}
+
+/// Wraps a descriptor just returned by a successful system call.
+///
+/// # Safety
+/// `fd` must be open and owned by nobody else.
+pub unsafe fn own(call: &'static str, fd: RawFd) -> Result<OwnedFd> {
+    check(call, fd)?;
+    Ok(OwnedFd::from_raw_fd(fd))
+}
+
+/// Closes a raw descriptor that the C API handed out (`-1` is a no-op).
+pub fn close_raw(fd: RawFd) -> Result<()> {
+    if fd < 0 {
+        return Ok(());
+    }
+    // SAFETY: the caller gives up `fd`; close is attempted once, never retried
+    // (on Linux the descriptor is freed even when close reports EINTR).
+    let rc = unsafe { libc::close(fd) };
+    if rc == -1 && crate::error::errno() != libc::EINTR {
+        return Err(Error::last("close"));
+    }
+    Ok(())
+}
+
+/// `read()` restarted on EINTR.
+pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize> {
+    // SAFETY: buf is valid for writes of its length.
+    let n = retry_eintr(|| unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) });
+    if n < 0 {
+        Err(Error::last("read"))
+    } else {
+        Ok(n as usize)
+    }
+}
+
+/// Raises the soft `RLIMIT_NOFILE` to at least `wanted` (bounded by the hard
+/// limit). Returns the soft limit in force afterwards.
+pub fn raise_nofile_limit(wanted: u64) -> Result<u64> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: lim is a valid out-pointer.
+    check("getrlimit", unsafe {
+        libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim)
+    })?;
+    if lim.rlim_cur >= wanted as libc::rlim_t {
+        return Ok(lim.rlim_cur as u64);
+    }
+    lim.rlim_cur = (wanted as libc::rlim_t).min(lim.rlim_max);
+    // SAFETY: lim is valid; raising the soft limit up to the hard one is allowed.
+    check("setrlimit", unsafe {
+        libc::setrlimit(libc::RLIMIT_NOFILE, &lim)
+    })?;
+    Ok(lim.rlim_cur as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fdset_grows_past_fd_setsize() {
+        let mut s = FdSet::new();
+        s.insert(3);
+        s.insert(5000);
+        assert!(s.contains(3));
+        assert!(s.contains(5000));
+        assert!(!s.contains(4));
+        assert!(!s.contains(100_000));
+        assert!(s.nfds() > 5000);
+    }
+
+    #[test]
+    fn select_reports_readable_pipe() {
+        let mut fds = [0; 2];
+        assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+        assert!(!wait_readable(r.as_raw_fd(), Duration::from_millis(10)).unwrap());
+        assert_eq!(
+            unsafe { libc::write(w.as_raw_fd(), b"x".as_ptr().cast(), 1) },
+            1
+        );
+        assert!(wait_readable(r.as_raw_fd(), Duration::from_secs(5)).unwrap());
+    }
+}

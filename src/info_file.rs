@@ -1,0 +1,331 @@
+//! The info file a server publishes: exactly `IP\nport\nshm_pathname\nproj_id\n`.
+//! Parsing is strict and says what is wrong; publishing is atomic (a dot-file
+//! in the same directory, then `rename`) so a client never reads half a file.
+
+use crate::error::{check, Error, Result};
+use crate::shm::c_path;
+use std::fmt;
+use std::net::Ipv4Addr;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Largest info file the client reads; anything longer is malformed.
+pub const MAX_INFO_FILE_BYTES: usize = 8192;
+
+/// What an info file announces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InfoFile {
+    pub ip: Ipv4Addr,
+    pub port: u16,
+    pub shm_pathname: String,
+    pub shm_proj_id: i32,
+}
+
+/// Why an info file was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError(pub String);
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+fn bad<T>(reason: impl Into<String>) -> std::result::Result<T, ParseError> {
+    Err(ParseError(reason.into()))
+}
+
+impl InfoFile {
+    /// The file's exact content.
+    pub fn render(&self) -> String {
+        format!(
+            "{}\n{}\n{}\n{}\n",
+            self.ip, self.port, self.shm_pathname, self.shm_proj_id
+        )
+    }
+
+    /// Parses the four-line format; every deviation is an error with a reason.
+    pub fn parse(bytes: &[u8]) -> std::result::Result<InfoFile, ParseError> {
+        if bytes.is_empty() {
+            return bad("file is empty");
+        }
+        if bytes.len() > MAX_INFO_FILE_BYTES {
+            return bad(format!("file is longer than {MAX_INFO_FILE_BYTES} bytes"));
+        }
+        let Ok(text) = std::str::from_utf8(bytes) else {
+            return bad("file is not text (invalid UTF-8)");
+        };
+        if text.contains('\0') {
+            return bad("file contains a NUL byte");
+        }
+        if text.contains('\r') {
+            return bad("file has CR characters (CRLF line ends?)");
+        }
+        let Some(body) = text.strip_suffix('\n') else {
+            return bad("file is truncated (last line has no newline)");
+        };
+        let lines: Vec<&str> = body.split('\n').collect();
+        if lines.len() != 4 {
+            return bad(format!("file has {} lines, expected 4", lines.len()));
+        }
+        let ip = match lines[0].parse::<Ipv4Addr>() {
+            Ok(ip) => ip,
+            Err(_) => return bad(format!("line 1: {:?} is not an IPv4 address", lines[0])),
+        };
+        let port = match lines[1].parse::<u16>() {
+            Ok(p) if p != 0 => p,
+            _ => return bad(format!("line 2: {:?} is not a port in 1..65535", lines[1])),
+        };
+        let shm_pathname = lines[2];
+        if shm_pathname.is_empty() {
+            return bad("line 3: shm pathname is empty");
+        }
+        let shm_proj_id = match lines[3].parse::<i32>() {
+            Ok(id) if id & 0xff != 0 => id,
+            _ => {
+                return bad(format!(
+                    "line 4: {:?} is not a proj id (integer with a nonzero low byte)",
+                    lines[3]
+                ))
+            }
+        };
+        Ok(InfoFile {
+            ip,
+            port,
+            shm_pathname: shm_pathname.to_owned(),
+            shm_proj_id,
+        })
+    }
+}
+
+/// Checks that `name` is a plain file name the client will list.
+pub fn validate_name(name: &str) -> Result<()> {
+    if name.is_empty() || name == "." || name == ".." || name.contains('/') {
+        return Err(Error::invalid(format!(
+            "info_file_name {name:?} is not a plain file name"
+        )));
+    }
+    if name.starts_with('.') {
+        return Err(Error::invalid(format!(
+            "info_file_name {name:?} starts with '.': the client skips dot-files"
+        )));
+    }
+    if name.contains('\0') {
+        return Err(Error::invalid("info_file_name contains a NUL byte"));
+    }
+    Ok(())
+}
+
+/// `dir/name` without doubling a trailing slash.
+pub fn join(dir: &str, name: &str) -> String {
+    if dir.ends_with('/') {
+        format!("{dir}{name}")
+    } else {
+        format!("{dir}/{name}")
+    }
+}
+
+/// A published info file; unlinked on drop.
+#[derive(Debug)]
+pub struct PublishedFile {
+    path: String,
+}
+
+impl PublishedFile {
+    /// Writes `content` to `dir/name` atomically.
+    pub fn publish(dir: &str, name: &str, content: &str) -> Result<PublishedFile> {
+        validate_name(name)?;
+        if dir.is_empty() {
+            return Err(Error::invalid("info_file_directory is empty"));
+        }
+        static COUNTER: AtomicU64 = AtomicU64::new(0);
+        let tmp = join(
+            dir,
+            &format!(
+                ".{name}.{}.{}.tmp",
+                std::process::id(),
+                COUNTER.fetch_add(1, Ordering::Relaxed)
+            ),
+        );
+        let path = join(dir, name);
+        let ctmp = c_path("info file path", &tmp)?;
+        let cpath = c_path("info file path", &path)?;
+        let tmp_file = TempFile::create(ctmp)?;
+        tmp_file.write_all(content.as_bytes())?;
+        tmp_file.rename_to(&cpath)?;
+        Ok(PublishedFile { path })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Gives up ownership: the caller unlinks the file (see `remove_path`).
+    pub fn into_path(self) -> String {
+        let mut this = std::mem::ManuallyDrop::new(self);
+        std::mem::take(&mut this.path)
+    }
+}
+
+impl Drop for PublishedFile {
+    fn drop(&mut self) {
+        let _ = remove_path(&self.path);
+    }
+}
+
+/// `unlink(path)`; an empty path is a no-op.
+pub fn remove_path(path: &str) -> Result<()> {
+    if path.is_empty() {
+        return Ok(());
+    }
+    let cpath = c_path("info file path", path)?;
+    // SAFETY: cpath is NUL-terminated.
+    check("unlink", unsafe { libc::unlink(cpath.as_ptr()) })?;
+    Ok(())
+}
+
+/// The temporary dot-file: closed and unlinked on drop unless renamed.
+struct TempFile {
+    fd: std::os::fd::OwnedFd,
+    path: Option<std::ffi::CString>,
+}
+
+impl TempFile {
+    fn create(path: std::ffi::CString) -> Result<TempFile> {
+        use std::os::fd::FromRawFd;
+        // SAFETY: path is NUL-terminated; O_EXCL never reuses a file.
+        let fd = check("open", unsafe {
+            libc::open(
+                path.as_ptr(),
+                libc::O_WRONLY | libc::O_CREAT | libc::O_EXCL | libc::O_CLOEXEC,
+                0o644 as libc::c_uint,
+            )
+        })?;
+        Ok(TempFile {
+            // SAFETY: fd was just returned by open.
+            fd: unsafe { std::os::fd::OwnedFd::from_raw_fd(fd) },
+            path: Some(path),
+        })
+    }
+
+    fn write_all(&self, mut bytes: &[u8]) -> Result<()> {
+        use std::os::fd::AsRawFd;
+        while !bytes.is_empty() {
+            // SAFETY: bytes is valid for reads of its length.
+            let n = crate::error::retry_eintr(|| unsafe {
+                libc::write(self.fd.as_raw_fd(), bytes.as_ptr().cast(), bytes.len())
+            });
+            if n < 0 {
+                return Err(Error::last("write"));
+            }
+            bytes = &bytes[n as usize..];
+        }
+        Ok(())
+    }
+
+    fn rename_to(mut self, dest: &std::ffi::CStr) -> Result<()> {
+        let from = self.path.as_ref().expect("temp file has a path");
+        // SAFETY: both paths are NUL-terminated.
+        check("rename", unsafe {
+            libc::rename(from.as_ptr(), dest.as_ptr())
+        })?;
+        self.path = None;
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(path) = &self.path {
+            // SAFETY: NUL-terminated path of the file we created.
+            unsafe { libc::unlink(path.as_ptr()) };
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> InfoFile {
+        InfoFile {
+            ip: Ipv4Addr::new(1, 1, 1, 1),
+            port: 1234,
+            shm_pathname: "abcd".into(),
+            shm_proj_id: 10,
+        }
+    }
+
+    #[test]
+    fn renders_the_course_example_exactly() {
+        assert_eq!(sample().render(), "1.1.1.1\n1234\nabcd\n10\n");
+    }
+
+    #[test]
+    fn parse_inverts_render() {
+        assert_eq!(InfoFile::parse(sample().render().as_bytes()), Ok(sample()));
+    }
+
+    #[test]
+    fn malformed_files_are_refused_with_reasons() {
+        let cases: &[(&[u8], &str)] = &[
+            (b"", "empty"),
+            (b"1.1.1.1\n1234\nabcd\n", "3 lines"),
+            (b"1.1.1.1\n1234\nabcd\n10", "truncated"),
+            (b"1.1.1.1\r\n1234\r\nabcd\r\n10\r\n", "CR"),
+            (b"::1\n1234\nabcd\n10\n", "IPv4"),
+            (b"999.1.1.1\n1234\nabcd\n10\n", "IPv4"),
+            (b"localhost\n1234\nabcd\n10\n", "IPv4"),
+            (b"1.1.1.1\n0\nabcd\n10\n", "port"),
+            (b"1.1.1.1\n70000\nabcd\n10\n", "port"),
+            (b"1.1.1.1\nabc\nabcd\n10\n", "port"),
+            (b"1.1.1.1\n1234\n\n10\n", "empty"),
+            (b"1.1.1.1\n1234\nabcd\n0\n", "proj id"),
+            (b"1.1.1.1\n1234\nabcd\n10\nextra\n", "5 lines"),
+            (b"\xff\xfe\x00garbage", "UTF-8"),
+        ];
+        for (bytes, why) in cases {
+            let err = InfoFile::parse(bytes).expect_err(why);
+            assert!(
+                err.0.contains(why),
+                "{:?}: {err}",
+                String::from_utf8_lossy(bytes)
+            );
+        }
+        let long = vec![b'1'; MAX_INFO_FILE_BYTES + 1];
+        assert!(InfoFile::parse(&long).unwrap_err().0.contains("longer"));
+    }
+
+    #[test]
+    fn publish_is_atomic_and_removed_on_drop() {
+        let dir = crate::testutil::TempDir::new();
+        let file = PublishedFile::publish(dir.path(), "srv.txt", "x\n").unwrap();
+        assert_eq!(std::fs::read_to_string(file.path()).unwrap(), "x\n");
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(
+            names,
+            vec![std::ffi::OsString::from("srv.txt")],
+            "no temporary left"
+        );
+        let path = file.path().to_owned();
+        drop(file);
+        assert!(!std::path::Path::new(&path).exists());
+    }
+
+    #[test]
+    fn bad_names_are_refused() {
+        for name in ["", ".", "..", "a/b", ".hidden"] {
+            assert!(validate_name(name).is_err(), "{name}");
+        }
+    }
+
+    #[test]
+    fn publish_into_missing_directory_names_open() {
+        let err = PublishedFile::publish("/nonexistent-isoprobe-dir", "a", "x").unwrap_err();
+        assert_eq!(err.call(), Some("open"));
+        assert_eq!(err.errno(), libc::ENOENT);
+    }
+}

@@ -1,0 +1,24 @@
+//! isoprobe: tell, from the host, whether each server runs on the host, in a
+//! container or in a virtual machine, by which of its two channels — a System V
+//! shared-memory segment and a TCP socket — the client can reach.
+//!
+//! Layers: a safe core (`error`, `fd`, `shm`, `net`, `info_file`, `server`,
+//! `client`), the C ABI in `ffi`, and the generated headers in `include/` that
+//! add the course's C++ API on top of the C functions.
+
+pub mod client;
+pub mod error;
+pub mod fd;
+pub mod ffi;
+pub mod info_file;
+pub mod net;
+pub mod server;
+pub mod shm;
+mod signals;
+
+#[cfg(test)]
+mod testutil;
+
+pub use client::{Environment, Probe, Summary};
+pub use error::{Error, Result};
+pub use server::{Server, Setup, Timeouts};

@@ -1,0 +1,501 @@
+//! TCP (TLPI ch. 56-61): the server's listening socket and its one accepted
+//! connection, and the client's non-blocking connects that all share one
+//! deadline. Every call is checked; sends never raise SIGPIPE.
+
+use crate::error::{check, retry_eintr, Error, Result};
+use crate::fd::{self, deadline_after, select_until, FdSet};
+use std::ffi::CStr;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::time::Duration;
+
+/// Largest socket message the client reads: reading stops there, so a
+/// flooding peer costs at most this much memory.
+pub const MAX_SOCKET_MESSAGE: usize = 64 * 1024;
+
+/// The address a server listens on and announces.
+///
+/// Resolving `gethostname()` first (as the course solutions do with
+/// gethostbyname), then — when that fails or names an address no local
+/// interface has (a stale /etc/hosts in a namespace) — the first non-loopback
+/// IPv4 interface address, and loopback only when there is nothing else.
+pub fn local_ipv4() -> Ipv4Addr {
+    let interfaces = interface_ipv4s();
+    if let Some(ip) = hostname_ipv4() {
+        if ip.is_loopback() || interfaces.contains(&ip) {
+            return ip;
+        }
+    }
+    interfaces
+        .into_iter()
+        .find(|ip| !ip.is_loopback())
+        .unwrap_or(Ipv4Addr::LOCALHOST)
+}
+
+fn hostname_ipv4() -> Option<Ipv4Addr> {
+    let mut name = [0 as libc::c_char; 256];
+    // SAFETY: name is writable for its length minus the final NUL we keep.
+    if unsafe { libc::gethostname(name.as_mut_ptr(), name.len() - 1) } != 0 {
+        return None;
+    }
+    let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
+    hints.ai_family = libc::AF_INET;
+    hints.ai_socktype = libc::SOCK_STREAM;
+    let mut res: *mut libc::addrinfo = std::ptr::null_mut();
+    // SAFETY: name is NUL-terminated; res is freed below.
+    let rc = unsafe { libc::getaddrinfo(name.as_ptr(), std::ptr::null(), &hints, &mut res) };
+    if rc != 0 || res.is_null() {
+        return None;
+    }
+    let mut found = None;
+    let mut cur = res;
+    while !cur.is_null() {
+        // SAFETY: cur walks the list getaddrinfo returned.
+        let ai = unsafe { &*cur };
+        if ai.ai_family == libc::AF_INET && !ai.ai_addr.is_null() {
+            // SAFETY: AF_INET entries carry a sockaddr_in.
+            let sin = unsafe { &*(ai.ai_addr as *const libc::sockaddr_in) };
+            found = Some(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)));
+            break;
+        }
+        cur = ai.ai_next;
+    }
+    // SAFETY: res came from getaddrinfo.
+    unsafe { libc::freeaddrinfo(res) };
+    found
+}
+
+/// Every IPv4 address on an interface that is up, in `getifaddrs` order.
+pub fn interface_ipv4s() -> Vec<Ipv4Addr> {
+    let mut ifap: *mut libc::ifaddrs = std::ptr::null_mut();
+    // SAFETY: ifap is freed below.
+    if unsafe { libc::getifaddrs(&mut ifap) } != 0 {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    let mut cur = ifap;
+    while !cur.is_null() {
+        // SAFETY: cur walks the list getifaddrs returned.
+        let ifa = unsafe { &*cur };
+        let up = ifa.ifa_flags & libc::IFF_UP as libc::c_uint != 0;
+        if up && !ifa.ifa_addr.is_null() {
+            // SAFETY: ifa_addr is non-null; its family says how to read it.
+            let family = unsafe { (*ifa.ifa_addr).sa_family } as i32;
+            if family == libc::AF_INET {
+                // SAFETY: AF_INET entries carry a sockaddr_in.
+                let sin = unsafe { &*(ifa.ifa_addr as *const libc::sockaddr_in) };
+                out.push(Ipv4Addr::from(u32::from_be(sin.sin_addr.s_addr)));
+            }
+        }
+        cur = ifa.ifa_next;
+    }
+    // SAFETY: ifap came from getifaddrs.
+    unsafe { libc::freeifaddrs(ifap) };
+    out
+}
+
+fn sockaddr(addr: SocketAddrV4) -> libc::sockaddr_in {
+    libc::sockaddr_in {
+        sin_family: libc::AF_INET as libc::sa_family_t,
+        sin_port: addr.port().to_be(),
+        sin_addr: libc::in_addr {
+            s_addr: u32::from(*addr.ip()).to_be(),
+        },
+        sin_zero: [0; 8],
+    }
+}
+
+fn tcp_socket(nonblocking: bool) -> Result<OwnedFd> {
+    let mut ty = libc::SOCK_STREAM | libc::SOCK_CLOEXEC;
+    if nonblocking {
+        ty |= libc::SOCK_NONBLOCK;
+    }
+    // SAFETY: plain syscall.
+    unsafe { fd::own("socket", libc::socket(libc::AF_INET, ty, 0)) }
+}
+
+/// A listening socket on `addr` (SO_REUSEADDR, non-blocking so that a
+/// connection reset between `select` and `accept` cannot block).
+pub fn listen(addr: SocketAddrV4) -> Result<OwnedFd> {
+    let sock = tcp_socket(true)?;
+    let one: libc::c_int = 1;
+    // SAFETY: option value is a valid c_int.
+    check("setsockopt(SO_REUSEADDR)", unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_REUSEADDR,
+            (&one as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    })?;
+    let sa = sockaddr(addr);
+    // SAFETY: sa is a valid sockaddr_in of the given length.
+    check("bind", unsafe {
+        libc::bind(
+            sock.as_raw_fd(),
+            (&sa as *const libc::sockaddr_in).cast(),
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
+    })?;
+    // SAFETY: plain syscall.
+    check("listen", unsafe {
+        libc::listen(sock.as_raw_fd(), libc::SOMAXCONN)
+    })?;
+    Ok(sock)
+}
+
+/// The local address a socket is bound to.
+pub fn local_addr(fd: RawFd) -> Result<SocketAddrV4> {
+    let mut sa: libc::sockaddr_in = unsafe { std::mem::zeroed() };
+    let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
+    // SAFETY: sa/len describe a writable sockaddr_in.
+    check("getsockname", unsafe {
+        libc::getsockname(fd, (&mut sa as *mut libc::sockaddr_in).cast(), &mut len)
+    })?;
+    if sa.sin_family as i32 != libc::AF_INET {
+        return Err(Error::invalid(format!("fd {fd} is not an IPv4 socket")));
+    }
+    Ok(SocketAddrV4::new(
+        Ipv4Addr::from(u32::from_be(sa.sin_addr.s_addr)),
+        u16::from_be(sa.sin_port),
+    ))
+}
+
+/// `select()` on the listener then `accept()`, within `timeout`.
+/// `Ok(None)` when nobody connected in time. The accepted socket blocks.
+pub fn accept_within(listener: RawFd, timeout: Duration) -> Result<Option<OwnedFd>> {
+    let deadline = deadline_after(timeout);
+    loop {
+        let mut read = FdSet::new();
+        read.insert(listener);
+        if select_until(&mut read, &mut FdSet::new(), deadline)? == 0 {
+            return Ok(None);
+        }
+        // SAFETY: null address buffers are allowed.
+        let fd = retry_eintr(|| unsafe {
+            libc::accept4(
+                listener,
+                std::ptr::null_mut(),
+                std::ptr::null_mut(),
+                libc::SOCK_CLOEXEC,
+            )
+        });
+        if fd >= 0 {
+            // SAFETY: accept4 returned a fresh descriptor.
+            return Ok(Some(unsafe { fd::own("accept", fd)? }));
+        }
+        let err = Error::last("accept");
+        // A connection that was reset or aborted before accept: wait again.
+        match err.errno() {
+            libc::EAGAIN | libc::ECONNABORTED | libc::EPROTO => continue,
+            _ => return Err(err),
+        }
+    }
+}
+
+/// Sends all of `bytes` (short writes and EINTR handled, no SIGPIPE), then
+/// half-closes so the peer reads end-of-stream.
+pub fn send_all_and_finish(fd: RawFd, mut bytes: &[u8]) -> Result<()> {
+    while !bytes.is_empty() {
+        // SAFETY: bytes is valid for reads of its length.
+        let n = retry_eintr(|| unsafe {
+            libc::send(fd, bytes.as_ptr().cast(), bytes.len(), libc::MSG_NOSIGNAL)
+        });
+        if n < 0 {
+            let err = Error::last("send");
+            if err.errno() == libc::EAGAIN {
+                fd::wait_writable(fd, Duration::from_secs(120))?;
+                continue;
+            }
+            return Err(err);
+        }
+        bytes = &bytes[n as usize..];
+    }
+    // SAFETY: plain syscall.
+    check("shutdown(SHUT_WR)", unsafe {
+        libc::shutdown(fd, libc::SHUT_WR)
+    })?;
+    Ok(())
+}
+
+/// Waits until the peer closes its side (reads and discards what it sends).
+/// True when it closed (or reset), false when `timeout` passed first.
+pub fn await_peer_close(fd: RawFd, timeout: Duration) -> Result<bool> {
+    let deadline = deadline_after(timeout);
+    let mut sink = [0u8; 512];
+    loop {
+        let mut read = FdSet::new();
+        read.insert(fd);
+        if select_until(&mut read, &mut FdSet::new(), deadline)? == 0 {
+            return Ok(false);
+        }
+        // SAFETY: sink is writable; MSG_DONTWAIT keeps a blocking socket from blocking.
+        let n = retry_eintr(|| unsafe {
+            libc::recv(fd, sink.as_mut_ptr().cast(), sink.len(), libc::MSG_DONTWAIT)
+        });
+        match n {
+            0 => return Ok(true),
+            n if n > 0 => continue,
+            _ => {
+                let err = Error::last("recv");
+                match err.errno() {
+                    libc::EAGAIN => continue,
+                    libc::ECONNRESET => return Ok(true),
+                    _ => return Err(err),
+                }
+            }
+        }
+    }
+}
+
+/// Starts connects to every address and waits — all together, under one
+/// deadline — until each has connected or failed. Result `i` belongs to
+/// `addrs[i]`; connected sockets are left non-blocking.
+pub fn connect_all(addrs: &[SocketAddrV4], timeout: Duration) -> Vec<Result<OwnedFd>> {
+    let deadline = deadline_after(timeout);
+    let mut results: Vec<Option<Result<OwnedFd>>> = Vec::with_capacity(addrs.len());
+    let mut pending: Vec<(usize, OwnedFd)> = Vec::new();
+    for (i, addr) in addrs.iter().enumerate() {
+        match start_connect(*addr) {
+            Ok(Started::Connected(sock)) => results.push(Some(Ok(sock))),
+            Ok(Started::InProgress(sock)) => {
+                results.push(None);
+                pending.push((i, sock));
+            }
+            Err(e) => results.push(Some(Err(e))),
+        }
+    }
+    while !pending.is_empty() {
+        let mut write = FdSet::new();
+        for (_, sock) in &pending {
+            write.insert(sock.as_raw_fd());
+        }
+        match select_until(&mut FdSet::new(), &mut write, deadline) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                for (i, _) in pending.drain(..) {
+                    results[i] = Some(Err(e.clone()));
+                }
+                break;
+            }
+        }
+        let (ready, waiting): (Vec<_>, Vec<_>) = pending
+            .into_iter()
+            .partition(|(_, sock)| write.contains(sock.as_raw_fd()));
+        pending = waiting;
+        for (i, sock) in ready {
+            results[i] = Some(match socket_error(sock.as_raw_fd()) {
+                Ok(0) => Ok(sock),
+                Ok(errno) => Err(Error::sys("connect", errno)),
+                Err(e) => Err(e),
+            });
+        }
+    }
+    for (i, _) in pending {
+        results[i] = Some(Err(Error::sys("connect", libc::ETIMEDOUT)));
+    }
+    results
+        .into_iter()
+        .map(|r| r.expect("every connect settled"))
+        .collect()
+}
+
+enum Started {
+    Connected(OwnedFd),
+    InProgress(OwnedFd),
+}
+
+fn start_connect(addr: SocketAddrV4) -> Result<Started> {
+    let sock = tcp_socket(true)?;
+    let sa = sockaddr(addr);
+    // SAFETY: sa is a valid sockaddr_in of the given length.
+    let rc = unsafe {
+        libc::connect(
+            sock.as_raw_fd(),
+            (&sa as *const libc::sockaddr_in).cast(),
+            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
+        )
+    };
+    if rc == 0 {
+        return Ok(Started::Connected(sock));
+    }
+    let err = Error::last("connect");
+    match err.errno() {
+        libc::EINPROGRESS | libc::EINTR => Ok(Started::InProgress(sock)),
+        _ => Err(err),
+    }
+}
+
+fn socket_error(fd: RawFd) -> Result<i32> {
+    let mut err: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: err/len describe a writable c_int.
+    check("getsockopt(SO_ERROR)", unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ERROR,
+            (&mut err as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    })?;
+    Ok(err)
+}
+
+/// Reads one message from each socket, all together under one deadline:
+/// up to end-of-stream or a NUL, at most `MAX_SOCKET_MESSAGE` bytes each.
+/// A socket that stays silent until the deadline yields what it sent so far
+/// (usually nothing) as `Err(ETIMEDOUT)`.
+pub fn read_messages(fds: &[RawFd], timeout: Duration) -> Vec<Result<String>> {
+    let deadline = deadline_after(timeout);
+    let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); fds.len()];
+    let mut results: Vec<Option<Result<String>>> = vec![None; fds.len()];
+    let mut open: Vec<usize> = (0..fds.len()).collect();
+    let mut chunk = vec![0u8; 16 * 1024];
+    while !open.is_empty() {
+        let mut read = FdSet::new();
+        for &i in &open {
+            read.insert(fds[i]);
+        }
+        match select_until(&mut read, &mut FdSet::new(), deadline) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                for i in open.drain(..) {
+                    results[i] = Some(Err(e.clone()));
+                }
+                break;
+            }
+        }
+        open.retain(|&i| {
+            if !read.contains(fds[i]) {
+                return true;
+            }
+            let room = MAX_SOCKET_MESSAGE - bufs[i].len();
+            let want = room.min(chunk.len());
+            // SAFETY: chunk is writable for `want` bytes.
+            let n = retry_eintr(|| unsafe {
+                libc::recv(fds[i], chunk.as_mut_ptr().cast(), want, libc::MSG_DONTWAIT)
+            });
+            if n < 0 {
+                let err = Error::last("recv");
+                if err.errno() == libc::EAGAIN {
+                    return true;
+                }
+                results[i] = Some(Err(err));
+                return false;
+            }
+            let got = &chunk[..n as usize];
+            let nul = got.iter().position(|&b| b == 0);
+            bufs[i].extend_from_slice(&got[..nul.unwrap_or(got.len())]);
+            let done = n == 0 || nul.is_some() || bufs[i].len() >= MAX_SOCKET_MESSAGE;
+            if done {
+                results[i] = Some(Ok(clean_message(&bufs[i])));
+            }
+            !done
+        });
+    }
+    for i in open {
+        results[i] = Some(if bufs[i].is_empty() {
+            Err(Error::sys("recv", libc::ETIMEDOUT))
+        } else {
+            Ok(clean_message(&bufs[i]))
+        });
+    }
+    results
+        .into_iter()
+        .map(|r| r.expect("every read settled"))
+        .collect()
+}
+
+/// Strips trailing NULs and whitespace; invalid UTF-8 is replaced.
+fn clean_message(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    text.trim_end_matches(|c: char| c == '\0' || c.is_whitespace())
+        .to_owned()
+}
+
+/// The C library's name for an errno value, for explanations.
+pub fn errno_name(errno: i32) -> String {
+    // SAFETY: strerrorname_np returns a static string or NULL.
+    let p = unsafe { strerrorname_np(errno) };
+    if p.is_null() {
+        format!("errno {errno}")
+    } else {
+        // SAFETY: non-null static NUL-terminated string.
+        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    }
+}
+
+extern "C" {
+    fn strerrorname_np(errnum: libc::c_int) -> *const libc::c_char;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn loopback_listener() -> (OwnedFd, SocketAddrV4) {
+        let l = listen(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)).unwrap();
+        let addr = local_addr(l.as_raw_fd()).unwrap();
+        (l, addr)
+    }
+
+    #[test]
+    fn connect_send_and_read_round_trip() {
+        let (l, addr) = loopback_listener();
+        let mut socks = connect_all(&[addr], Duration::from_secs(5));
+        let client = socks.remove(0).unwrap();
+        let conn = accept_within(l.as_raw_fd(), Duration::from_secs(5))
+            .unwrap()
+            .unwrap();
+        send_all_and_finish(conn.as_raw_fd(), b"hello\n").unwrap();
+        let msgs = read_messages(&[client.as_raw_fd()], Duration::from_secs(5));
+        assert_eq!(msgs[0].as_deref().unwrap(), "hello");
+        drop(client);
+        assert!(await_peer_close(conn.as_raw_fd(), Duration::from_secs(5)).unwrap());
+    }
+
+    #[test]
+    fn refused_connect_is_an_outcome() {
+        let (l, addr) = loopback_listener();
+        drop(l);
+        let r = connect_all(&[addr], Duration::from_secs(5));
+        assert_eq!(r[0].as_ref().unwrap_err().errno(), libc::ECONNREFUSED);
+    }
+
+    #[test]
+    fn accept_times_out_without_client() {
+        let (l, _) = loopback_listener();
+        assert!(accept_within(l.as_raw_fd(), Duration::from_millis(20))
+            .unwrap()
+            .is_none());
+    }
+
+    #[test]
+    fn flood_is_bounded() {
+        let (l, addr) = loopback_listener();
+        let client = connect_all(&[addr], Duration::from_secs(5))
+            .remove(0)
+            .unwrap();
+        let conn = accept_within(l.as_raw_fd(), Duration::from_secs(5))
+            .unwrap()
+            .unwrap();
+        let writer = std::thread::spawn(move || {
+            let big = vec![b'x'; 1 << 20];
+            let _ = send_all_and_finish(conn.as_raw_fd(), &big);
+        });
+        let msgs = read_messages(&[client.as_raw_fd()], Duration::from_secs(5));
+        assert_eq!(msgs[0].as_ref().unwrap().len(), MAX_SOCKET_MESSAGE);
+        drop(client);
+        writer.join().unwrap();
+    }
+
+    #[test]
+    fn local_ipv4_is_assigned_here() {
+        let ip = local_ipv4();
+        assert!(ip.is_loopback() || interface_ipv4s().contains(&ip), "{ip}");
+    }
+}

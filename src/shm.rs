@@ -1,0 +1,351 @@
+//! System V shared memory (TLPI ch. 48): the server's `Segment` (removed on
+//! drop) and the client's `Attachment` (detached on drop). Failing to find or
+//! attach a segment is an *outcome* for the client, not an error.
+
+use crate::error::{check, Error, Result};
+use std::ffi::CString;
+
+/// Size of every server's segment, as in the course's `globals.h`.
+pub const SHARED_MEMORY_SIZE: usize = 4096;
+
+/// Validates a proj id for `ftok`, which uses only its low 8 bits.
+pub fn validate_proj_id(proj_id: i32) -> Result<()> {
+    if proj_id & 0xff == 0 {
+        return Err(Error::invalid(format!(
+            "shm_proj_id {proj_id} is invalid: ftok uses only its low 8 bits, which must not be 0"
+        )));
+    }
+    Ok(())
+}
+
+/// Converts a path for a C call, refusing embedded NULs and empty paths.
+pub fn c_path(what: &str, path: &str) -> Result<CString> {
+    if path.is_empty() {
+        return Err(Error::invalid(format!("{what} is empty")));
+    }
+    CString::new(path).map_err(|_| Error::invalid(format!("{what} contains a NUL byte")))
+}
+
+/// `ftok(path, proj_id)`.
+pub fn key_for(path: &str, proj_id: i32) -> Result<libc::key_t> {
+    validate_proj_id(proj_id)?;
+    let cpath = c_path("shm_pathname", path)?;
+    // SAFETY: cpath is a valid NUL-terminated string.
+    let key = unsafe { libc::ftok(cpath.as_ptr(), proj_id) };
+    if key == -1 {
+        return Err(Error::last("ftok"));
+    }
+    Ok(key)
+}
+
+/// A segment this process created; `IPC_RMID` on drop.
+#[derive(Debug)]
+pub struct Segment {
+    id: i32,
+}
+
+impl Segment {
+    /// Creates a fresh segment of `SHARED_MEMORY_SIZE` bytes for `key`.
+    ///
+    /// `IPC_EXCL`: a segment left over under the same key (another live
+    /// server, or a leak) is reported as `EEXIST` instead of being shared.
+    pub fn create(key: libc::key_t) -> Result<Segment> {
+        // SAFETY: plain syscall, no pointers.
+        let id = unsafe {
+            libc::shmget(
+                key,
+                SHARED_MEMORY_SIZE,
+                libc::IPC_CREAT | libc::IPC_EXCL | 0o666,
+            )
+        };
+        let id = check("shmget", id)?;
+        Ok(Segment { id })
+    }
+
+    /// The segment id (`shmid`).
+    pub fn id(&self) -> i32 {
+        self.id
+    }
+
+    /// Gives up ownership: the caller must remove the segment (see `remove_id`).
+    pub fn into_raw(self) -> i32 {
+        let id = self.id;
+        std::mem::forget(self);
+        id
+    }
+
+    /// Removes the segment now, reporting failure.
+    pub fn remove(self) -> Result<()> {
+        remove_id(self.into_raw())
+    }
+
+    /// Writes `msg` NUL-terminated at the start of the segment.
+    pub fn write_message(&self, msg: &[u8]) -> Result<()> {
+        write_message(self.id, msg)
+    }
+}
+
+impl Drop for Segment {
+    fn drop(&mut self) {
+        let _ = remove_id(self.id);
+    }
+}
+
+/// `shmctl(id, IPC_RMID)`; `-1` is a no-op.
+pub fn remove_id(id: i32) -> Result<()> {
+    if id < 0 {
+        return Ok(());
+    }
+    // SAFETY: IPC_RMID takes no buffer.
+    check("shmctl(IPC_RMID)", unsafe {
+        libc::shmctl(id, libc::IPC_RMID, std::ptr::null_mut())
+    })?;
+    Ok(())
+}
+
+/// Writes `msg` NUL-terminated into segment `id` through a short attachment.
+pub fn write_message(id: i32, msg: &[u8]) -> Result<()> {
+    if msg.contains(&0) {
+        return Err(Error::invalid("shm message contains a NUL byte"));
+    }
+    let mut att = Attachment::attach(id, false)?;
+    let room = att.len();
+    if msg.len() >= room {
+        return Err(Error::invalid(format!(
+            "shm message is {} bytes; the segment holds at most {} plus the terminating NUL",
+            msg.len(),
+            room - 1
+        )));
+    }
+    let buf = att.bytes_mut();
+    buf[..msg.len()].copy_from_slice(msg);
+    buf[msg.len()] = 0;
+    Ok(())
+}
+
+/// Reads the NUL-terminated message in segment `id` through a short
+/// attachment (Linux allows attaching a segment already marked for removal
+/// while others are still attached).
+pub fn read_message_by_id(id: i32) -> Result<String> {
+    Ok(Attachment::attach(id, true)?.read_message())
+}
+
+/// One `shmat()` of a segment; `shmdt()` on drop.
+#[derive(Debug)]
+pub struct Attachment {
+    addr: *mut u8,
+    len: usize,
+    shmid: i32,
+}
+
+// SAFETY: the mapping is process-wide; the raw pointer is only a handle, and
+// reads go through `read_volatile`-free copies of bytes another process may
+// change (the course protocol writes before the client reads).
+unsafe impl Send for Attachment {}
+unsafe impl Sync for Attachment {}
+
+impl Attachment {
+    /// Attaches segment `shmid` (read-only when `readonly`).
+    pub fn attach(shmid: i32, readonly: bool) -> Result<Attachment> {
+        if shmid < 0 {
+            return Err(Error::invalid(format!("shmid {shmid} is not a segment id")));
+        }
+        let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
+        // SAFETY: ds is a valid out-buffer for IPC_STAT.
+        check("shmctl(IPC_STAT)", unsafe {
+            libc::shmctl(shmid, libc::IPC_STAT, &mut ds)
+        })?;
+        let flags = if readonly { libc::SHM_RDONLY } else { 0 };
+        // SAFETY: the kernel chooses the address; failure is (void*)-1.
+        let addr = unsafe { libc::shmat(shmid, std::ptr::null(), flags) };
+        if addr as isize == -1 {
+            return Err(Error::last("shmat"));
+        }
+        Ok(Attachment {
+            addr: addr.cast(),
+            len: (ds.shm_segsz as usize).min(SHARED_MEMORY_SIZE),
+            shmid,
+        })
+    }
+
+    /// The attached segment's id.
+    pub fn shmid(&self) -> i32 {
+        self.shmid
+    }
+
+    /// Bytes readable through this attachment (at most `SHARED_MEMORY_SIZE`).
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True for a zero-length segment.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn bytes(&self) -> &[u8] {
+        // SAFETY: the mapping is at least `len` bytes (segment size) and lives
+        // until drop.
+        unsafe { std::slice::from_raw_parts(self.addr, self.len) }
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        // SAFETY: as in `bytes`; only called on read-write attachments.
+        unsafe { std::slice::from_raw_parts_mut(self.addr, self.len) }
+    }
+
+    /// The NUL-terminated string at the start, bounded by the segment size;
+    /// invalid UTF-8 is replaced, not trusted.
+    pub fn read_message(&self) -> String {
+        let bytes = self.bytes();
+        let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+        String::from_utf8_lossy(&bytes[..end]).into_owned()
+    }
+
+    /// Gives up ownership, leaving the segment attached (found again and
+    /// detached by `detach_leaked`).
+    pub fn leak(self) -> i32 {
+        let id = self.shmid;
+        std::mem::forget(self);
+        id
+    }
+}
+
+impl Drop for Attachment {
+    fn drop(&mut self) {
+        // SAFETY: addr came from a successful shmat and is detached once.
+        unsafe { libc::shmdt(self.addr.cast()) };
+    }
+}
+
+/// What the client found when it looked for a server's segment.
+#[derive(Debug)]
+pub enum ShmProbe {
+    /// Attached: the segment is reachable from here.
+    Attached(Attachment),
+    /// Not reachable; the failing call and its errno say why (ftok: the path
+    /// does not exist here; shmget ENOENT: no such key; EACCES: permission).
+    Unreachable(Error),
+}
+
+/// Looks for the segment `ftok(path, proj_id)` WITHOUT creating it, and
+/// attaches it read-only.
+pub fn probe(path: &str, proj_id: i32) -> ShmProbe {
+    let attempt = || -> Result<Attachment> {
+        let key = key_for(path, proj_id)?;
+        // SAFETY: plain syscall; no IPC_CREAT, so nothing is created.
+        let id = check("shmget", unsafe { libc::shmget(key, 0, 0) })?;
+        Attachment::attach(id, true)
+    };
+    match attempt() {
+        Ok(att) => ShmProbe::Attached(att),
+        Err(e) => ShmProbe::Unreachable(e),
+    }
+}
+
+/// Detaches one attachment per entry of `shmids` that this process made and
+/// leaked (the C API cannot carry the address in `live_server_info`).
+///
+/// Linux lists each System V attachment in `/proc/self/maps` as
+/// `/SYSV<key> (deleted)` with the segment id as its inode number.
+pub fn detach_leaked(shmids: &[i32]) -> Result<usize> {
+    let wanted: Vec<i32> = shmids.iter().copied().filter(|&id| id >= 0).collect();
+    if wanted.is_empty() {
+        return Ok(0);
+    }
+    let maps = std::fs::read_to_string("/proc/self/maps")
+        .map_err(|e| Error::sys("open(/proc/self/maps)", e.raw_os_error().unwrap_or(0)))?;
+    let mut by_id: std::collections::HashMap<i32, Vec<usize>> = Default::default();
+    for line in maps.lines() {
+        if let Some((addr, id)) = parse_sysv_mapping(line) {
+            by_id.entry(id).or_default().push(addr);
+        }
+    }
+    let mut detached = 0;
+    for id in wanted {
+        if let Some(addr) = by_id.get_mut(&id).and_then(|v| v.pop()) {
+            // SAFETY: addr is the start of a live System V attachment of ours.
+            if unsafe { libc::shmdt(addr as *const libc::c_void) } == 0 {
+                detached += 1;
+            }
+        }
+    }
+    Ok(detached)
+}
+
+/// `(start address, shmid)` of a System V mapping line in /proc/self/maps.
+fn parse_sysv_mapping(line: &str) -> Option<(usize, i32)> {
+    let mut fields = line.split_ascii_whitespace();
+    let range = fields.next()?;
+    let _perms = fields.next()?;
+    let _offset = fields.next()?;
+    let _dev = fields.next()?;
+    let inode = fields.next()?;
+    let path = fields.next()?;
+    if !path.starts_with("/SYSV") {
+        return None;
+    }
+    let start = usize::from_str_radix(range.split('-').next()?, 16).ok()?;
+    Some((start, inode.parse().ok()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn private_segment() -> Segment {
+        Segment::create(libc::IPC_PRIVATE).expect("shmget(IPC_PRIVATE)")
+    }
+
+    #[test]
+    fn write_then_read_round_trips() {
+        let seg = private_segment();
+        seg.write_message(b"hello").unwrap();
+        assert_eq!(read_message_by_id(seg.id()).unwrap(), "hello");
+    }
+
+    #[test]
+    fn message_must_leave_room_for_nul() {
+        let seg = private_segment();
+        let max = vec![b'a'; SHARED_MEMORY_SIZE - 1];
+        seg.write_message(&max).unwrap();
+        assert_eq!(
+            read_message_by_id(seg.id()).unwrap().len(),
+            SHARED_MEMORY_SIZE - 1
+        );
+        let over = vec![b'a'; SHARED_MEMORY_SIZE];
+        assert!(matches!(seg.write_message(&over), Err(Error::Invalid(_))));
+    }
+
+    #[test]
+    fn attachment_outlives_removal() {
+        let seg = private_segment();
+        seg.write_message(b"kept").unwrap();
+        let att = Attachment::attach(seg.id(), true).unwrap();
+        seg.remove().unwrap();
+        assert_eq!(att.read_message(), "kept");
+    }
+
+    #[test]
+    fn leaked_attachment_is_found_in_maps_and_detached() {
+        let seg = private_segment();
+        let id = Attachment::attach(seg.id(), true).unwrap().leak();
+        assert_eq!(detach_leaked(&[id]).unwrap(), 1);
+        assert_eq!(detach_leaked(&[id]).unwrap(), 0);
+    }
+
+    #[test]
+    fn proj_id_with_zero_low_byte_is_refused() {
+        assert!(key_for("/", 0).is_err());
+        assert!(key_for("/", 256).is_err());
+        assert!(key_for("/", 1).is_ok());
+    }
+
+    #[test]
+    fn probe_of_missing_path_names_ftok() {
+        match probe("/nonexistent/isoprobe/path", 7) {
+            ShmProbe::Unreachable(e) => assert_eq!(e.call(), Some("ftok")),
+            ShmProbe::Attached(_) => panic!("attached a segment for a missing path"),
+        }
+    }
+}
