@@ -10,7 +10,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lab/vm/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$here/lib.sh"
 
 prog=build-initramfs.sh
@@ -37,6 +37,7 @@ fi
 
 outdir=$(dirname "$out")
 [ -d "$outdir" ] || die "output directory $outdir does not exist"
+out=$(cd "$outdir" && pwd)/$(basename "$out")
 
 stage=""
 cleanup() { if [ -n "$stage" ]; then rm -rf "$stage"; fi; }
@@ -48,7 +49,7 @@ install -m 755 "$bb" "$stage/bin/busybox"
 # Applet symlinks at build time (busybox --list-full prints e.g. "sbin/ip").
 applets=$("$bb" --list-full) || die "busybox --list-full failed"
 while IFS= read -r a; do
-    [ -n "$a" ] && [ "$a" != bin/busybox ] || continue
+    if [ -z "$a" ] || [ "$a" = bin/busybox ]; then continue; fi
     mkdir -p "$stage/$(dirname "$a")"
     ln -sf /bin/busybox "$stage/$a"
 done <<<"$applets"

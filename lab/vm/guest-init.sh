@@ -63,7 +63,8 @@ mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 @MOUNT_TAG@ /shared \
 # Server arguments from the kernel command line.
 set -f
 enc=""
-for w in $(cat /proc/cmdline); do
+read -r cmdline </proc/cmdline
+for w in $cmdline; do
     case $w in
         isoprobe.args=*) enc=${w#isoprobe.args=} ;;
     esac

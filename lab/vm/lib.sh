@@ -43,10 +43,10 @@ isoprobe_vm_now() {
     date +%s.%3N
 }
 
-# elapsed START [END]: END-START in seconds, one decimal.
+# elapsed START [END]: END-START in seconds, two decimals.
 isoprobe_vm_elapsed() {
     local end=${2:-$(isoprobe_vm_now)}
-    awk -v a="$1" -v b="$end" 'BEGIN { printf "%.1f", b - a }'
+    awk -v a="$1" -v b="$end" 'BEGIN { printf "%.2f", b - a }'
 }
 
 # wait_marker LOG MARKER TIMEOUT_S PID
@@ -54,16 +54,18 @@ isoprobe_vm_elapsed() {
 # appears in LOG. Returns 0 when seen, 1 when process PID exited first,
 # 2 on timeout. Never leaves the tail behind.
 isoprobe_vm_wait_marker() {
-    local log=$1 marker=$2 budget=$3 pid=$4 fd tpid found=1
+    local log=$1 marker=$2 budget=$3 pid=$4 fd tpid gpid found=1
     # tail exits by itself when PID dies (--pid) or after the budget (timeout).
     exec {fd}< <(exec timeout "$budget" tail -n +1 -F --pid="$pid" "$log" 2>/dev/null)
     tpid=$!
-    if grep -m1 -q -F -- "$marker" <&"$fd"; then
+    # grep in the background + wait: keeps the caller's signal traps responsive.
+    grep -m1 -q -F -- "$marker" <&"$fd" &
+    gpid=$!
+    if wait "$gpid"; then
         found=0
     fi
     kill "$tpid" 2>/dev/null || true
     exec {fd}<&-
-    wait "$tpid" 2>/dev/null || true
     if [ "$found" = 0 ]; then
         return 0
     fi

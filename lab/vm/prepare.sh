@@ -28,7 +28,7 @@
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=lab/vm/lib.sh
+# shellcheck source-path=SCRIPTDIR source=lib.sh
 . "$here/lib.sh"
 
 prog=prepare.sh
@@ -176,8 +176,9 @@ prepare_busybox() {
     download busybox-static
     mkdir -p "$tmp/bb"
     dpkg-deb -x "$tmp"/debs/busybox-static_*.deb "$tmp/bb" || die "dpkg-deb -x busybox-static failed"
-    [ -x "$tmp/bb/bin/busybox" ] && is_static_elf "$tmp/bb/bin/busybox" \
-        || unavailable "busybox-static package has no static /bin/busybox"
+    if [ ! -x "$tmp/bb/bin/busybox" ] || ! is_static_elf "$tmp/bb/bin/busybox"; then
+        unavailable "busybox-static package has no static /bin/busybox"
+    fi
     install -m 755 "$tmp/bb/bin/busybox" "$vmc/busybox"
     say "busybox: downloaded busybox-static and unpacked /bin/busybox into cache (not installed system-wide)"
 }

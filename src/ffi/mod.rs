@@ -1,1 +1,14 @@
+//! The C ABI: a thin layer over the safe core. Each C concept has its module
+//! (`string`, `types`, `error`, `server`, `client`); every exported function
+//! runs inside `panic::boundary`, so no panic ever crosses into C, and reports
+//! failure as an `isoprobe_status` plus an optional `isoprobe_error`.
+//!
+//! Nothing here calls `exit()`: the course's exit-on-error contract lives in
+//! the C++ inline functions of the generated headers.
 
+pub mod client;
+pub mod error;
+mod panic;
+pub mod server;
+pub mod string;
+pub mod types;

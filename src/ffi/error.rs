@@ -1,0 +1,75 @@
+//! Typed status codes and the optional error record every C function fills.
+
+#![allow(non_camel_case_types)]
+
+use crate::error::Error;
+use libc::{c_char, c_int};
+
+/// What a C function returns.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum isoprobe_status {
+    /// Success.
+    ISOPROBE_OK = 0,
+    /// A system call failed; `call` and `errno_value` say which and why.
+    ISOPROBE_ERROR_SYSTEM = 1,
+    /// An argument was refused before any system call (message says why).
+    ISOPROBE_ERROR_INVALID = 2,
+    /// A required pointer was NULL.
+    ISOPROBE_ERROR_NULL = 3,
+    /// A wait ended at its timeout (e.g. no client connected).
+    ISOPROBE_ERROR_TIMEOUT = 4,
+    /// The library hit an internal bug; it was contained at the boundary.
+    ISOPROBE_ERROR_PANIC = 5,
+}
+
+/// Details of a failure. Pass NULL when you only need the status.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct isoprobe_error {
+    /// The same status the function returned.
+    pub status: isoprobe_status,
+    /// errno of the failed call (0 unless `status` is ISOPROBE_ERROR_SYSTEM).
+    pub errno_value: c_int,
+    /// Name of the failed call, e.g. "shmget" (empty for non-system errors).
+    pub call: [c_char; 64],
+    /// One line describing the failure, e.g. "shmget: File exists".
+    pub message: [c_char; 512],
+}
+
+fn copy_truncated(dst: &mut [c_char], src: &str) {
+    let n = src.len().min(dst.len() - 1);
+    for (d, s) in dst.iter_mut().zip(&src.as_bytes()[..n]) {
+        *d = *s as c_char;
+    }
+    dst[n] = 0;
+}
+
+impl isoprobe_error {
+    pub(crate) fn new(status: isoprobe_status, errno_value: c_int, call: &str, message: &str) -> Self {
+        let mut e = isoprobe_error {
+            status,
+            errno_value,
+            call: [0; 64],
+            message: [0; 512],
+        };
+        copy_truncated(&mut e.call, call);
+        copy_truncated(&mut e.message, message);
+        e
+    }
+
+    pub(crate) fn from_error(err: &Error) -> Self {
+        match err {
+            Error::Sys { call, errno } => Self::new(
+                isoprobe_status::ISOPROBE_ERROR_SYSTEM,
+                *errno,
+                call,
+                &err.to_string(),
+            ),
+            Error::Invalid(msg) => Self::new(isoprobe_status::ISOPROBE_ERROR_INVALID, 0, "", msg),
+        }
+    }
+}
+
+/// Length of `isoprobe_error.message` (for callers sizing copies).
+pub const ISOPROBE_ERROR_MESSAGE_CAPACITY: usize = 512;

@@ -1,0 +1,253 @@
+//! The server's C functions (declared in `server.h`).
+
+use super::error::{isoprobe_error, isoprobe_status};
+use super::panic::{boundary, c_str, deref, deref_mut, Failure};
+use super::string::IsoprobeString;
+use super::types::{live_server_info, server_setup_information};
+use crate::error::Error;
+use crate::server::{self, RawServer, RunOutcome, Server, Timeouts};
+use libc::{c_char, c_int, c_uint};
+use std::os::fd::IntoRawFd;
+use std::time::Duration;
+
+/// Default of `isoprobe_server_get_connection`'s timeout: 120 s, as the course asks.
+pub const ISOPROBE_ACCEPT_TIMEOUT_MS: c_uint = 120_000;
+/// Default bound on waiting for the client to close after the message (10 s).
+pub const ISOPROBE_PEER_CLOSE_TIMEOUT_MS: c_uint = 10_000;
+
+const OK: isoprobe_status = isoprobe_status::ISOPROBE_OK;
+
+fn ms(v: c_uint) -> Duration {
+    Duration::from_millis(v.into())
+}
+
+/// Creates the shared-memory segment `ftok(shm_pathname, shm_proj_id)` and a
+/// socket listening on this machine's IPv4 address at `port`, and fills every
+/// field of `*server` (`client_fd` = -1, empty `info_file_path`). On failure
+/// nothing is left behind and `*server` is untouched.
+#[no_mangle]
+pub extern "C" fn isoprobe_server_start_communication(
+    setup: *const server_setup_information,
+    server: *mut live_server_info,
+    err: *mut isoprobe_error,
+) -> isoprobe_status {
+    boundary(err, || {
+        let setup = deref(setup, "setup")?.to_setup()?;
+        let out = deref_mut(server, "server")?;
+        let raw = Server::start(&setup)?.into_raw();
+        *out = live_server_info::from_raw(&raw)?;
+        Ok(OK)
+    })
+}
+
+/// Writes the info file `info_file_directory/info_file_name` atomically with
+/// the server's address, port, shm path and proj id, and stores its path in
+/// `server->info_file_path`.
+#[no_mangle]
+pub extern "C" fn isoprobe_server_create_info_file(
+    setup: *const server_setup_information,
+    server: *mut live_server_info,
+    err: *mut isoprobe_error,
+) -> isoprobe_status {
+    boundary(err, || {
+        let setup = deref(setup, "setup")?.to_setup()?;
+        let info = deref_mut(server, "server")?;
+        let raw = checked_handles(info)?;
+        if raw.server_fd < 0 {
+            return Err(Error::invalid("server has no listening socket (call start_communication first)").into());
+        }
+        let address = crate::net::local_addr(raw.server_fd)?;
+        let file = server::publish(&setup, address, raw.shmid)?;
+        let path = IsoprobeString::from_str("info_file_path", file.path())?;
+        file.into_path(); // now owned by *server; shutdown unlinks it
+        info.info_file_path = path;
+        Ok(OK)
+    })
+}
+
+/// Waits up to `timeout_ms` (use ISOPROBE_ACCEPT_TIMEOUT_MS for the course's
+/// 120 s) for a client with `select()`, then `accept()`s it into
+/// `server->client_fd`. Returns ISOPROBE_ERROR_TIMEOUT when nobody came.
+#[no_mangle]
+pub extern "C" fn isoprobe_server_get_connection(
+    server: *mut live_server_info,
+    timeout_ms: c_uint,
+    err: *mut isoprobe_error,
+) -> isoprobe_status {
+    boundary(err, || {
+        let info = deref_mut(server, "server")?;
+        let raw = checked_handles(info)?;
+        if raw.server_fd < 0 {
+            return Err(Error::invalid("server has no listening socket").into());
+        }
+        if raw.client_fd >= 0 {
+            return Err(Error::invalid(format!(
+                "server already has a client connection (client_fd {})",
+                raw.client_fd
+            ))
+            .into());
+        }
+        match crate::net::accept_within(raw.server_fd, ms(timeout_ms))? {
+            Some(conn) => {
+                info.client_fd = conn.into_raw_fd();
+                Ok(OK)
+            }
+            None => Err(Failure::Timeout(format!(
+                "no client connected within {timeout_ms} ms"
+            ))),
+        }
+    })
+}
+
+/// Sends the NUL-terminated `msg` to the connected client (all of it, no
+/// SIGPIPE), then half-closes the connection so the client sees its end.
+#[no_mangle]
+pub extern "C" fn isoprobe_server_write_to_socket(
+    server: *const live_server_info,
+    msg: *const c_char,
+    err: *mut isoprobe_error,
+) -> isoprobe_status {
+    boundary(err, || {
+        let info = deref(server, "server")?;
+        let msg = c_str(msg, "msg")?;
+        if info.client_fd < 0 {
+            return Err(Error::invalid("no client is connected (call get_connection first)").into());
+        }
+        crate::net::send_all_and_finish(info.client_fd, msg.as_bytes())?;
+        Ok(OK)
+    })
+}
+
+/// Writes the NUL-terminated `msg` (at most SHARED_MEMORY_SIZE - 1 bytes)
+/// into the server's segment, NUL-terminated.
+#[no_mangle]
+pub extern "C" fn isoprobe_server_write_to_shm(
+    server: *const live_server_info,
+    msg: *const c_char,
+    err: *mut isoprobe_error,
+) -> isoprobe_status {
+    boundary(err, || {
+        let info = deref(server, "server")?;
+        let msg = c_str(msg, "msg")?;
+        if info.shmid < 0 {
+            return Err(Error::invalid("server has no segment (call start_communication first)").into());
+        }
+        crate::shm::write_message(info.shmid, msg.as_bytes())?;
+        Ok(OK)
+    })
+}
+
+/// Closes both sockets, removes the segment and unlinks the info file, then
+/// resets `*server` to -1 / empty: calling it again is a no-op. Handles that
+/// do not look like this server's (an uninitialised struct) are refused before
+/// anything is touched.
+#[no_mangle]
+pub extern "C" fn isoprobe_server_shutdown(
+    server: *mut live_server_info,
+    err: *mut isoprobe_error,
+) -> isoprobe_status {
+    boundary(err, || {
+        let info = deref_mut(server, "server")?;
+        let raw = checked_handles(info)?;
+        *info = live_server_info::empty();
+        server::shutdown_raw(raw)?;
+        Ok(OK)
+    })
+}
+
+/// The course's `run` with its timeouts: set up, publish the info file, write
+/// `shm_msg`, wait up to 120 s for a client, send `socket_msg`, wait for the
+/// client to close (at most 10 s), shut down. Everything is freed on every path.
+#[no_mangle]
+pub extern "C" fn isoprobe_server_run(
+    setup: *const server_setup_information,
+    shm_msg: *const c_char,
+    socket_msg: *const c_char,
+    err: *mut isoprobe_error,
+) -> isoprobe_status {
+    isoprobe_server_run_with_timeouts(
+        setup,
+        shm_msg,
+        socket_msg,
+        ISOPROBE_ACCEPT_TIMEOUT_MS,
+        ISOPROBE_PEER_CLOSE_TIMEOUT_MS,
+        err,
+    )
+}
+
+/// `isoprobe_server_run` with explicit timeouts. Returns ISOPROBE_OK also when
+/// no client came (the course skips the send then).
+#[no_mangle]
+pub extern "C" fn isoprobe_server_run_with_timeouts(
+    setup: *const server_setup_information,
+    shm_msg: *const c_char,
+    socket_msg: *const c_char,
+    accept_timeout_ms: c_uint,
+    peer_close_timeout_ms: c_uint,
+    err: *mut isoprobe_error,
+) -> isoprobe_status {
+    boundary(err, || {
+        let setup = deref(setup, "setup")?.to_setup()?;
+        let shm_msg = c_str(shm_msg, "shm_msg")?;
+        let socket_msg = c_str(socket_msg, "socket_msg")?;
+        let timeouts = Timeouts {
+            accept: ms(accept_timeout_ms),
+            peer_close: ms(peer_close_timeout_ms),
+        };
+        let _: RunOutcome = server::run(&setup, shm_msg, socket_msg, timeouts)?;
+        Ok(OK)
+    })
+}
+
+/// Reads the handles of `*info`, refusing ones that cannot be this server's:
+/// a `server_fd` that is not a listening socket, a `client_fd` that is not a
+/// socket, a `shmid` not created by this process, an unterminated path.
+fn checked_handles(info: &live_server_info) -> Result<RawServer, Failure> {
+    let invalid = |what: String| {
+        Failure::Core(Error::invalid(format!(
+            "{what} (live_server_info uninitialised or not from start_communication?)"
+        )))
+    };
+    if info.server_fd >= 0 && !is_socket(info.server_fd, Some(true)) {
+        return Err(invalid(format!("server_fd {} is not a listening socket", info.server_fd)));
+    }
+    if info.client_fd >= 0 && !is_socket(info.client_fd, Some(false)) {
+        return Err(invalid(format!("client_fd {} is not a connected socket", info.client_fd)));
+    }
+    if info.shmid >= 0 && !created_by_this_process(info.shmid) {
+        return Err(invalid(format!("shmid {} is not a segment this process created", info.shmid)));
+    }
+    if info.server_fd < -1 || info.client_fd < -1 || info.shmid < -1 {
+        return Err(invalid("negative handle other than -1".into()));
+    }
+    let path = info.info_file_path.to_str("info_file_path")?.to_owned();
+    Ok(RawServer {
+        server_fd: info.server_fd,
+        client_fd: info.client_fd,
+        shmid: info.shmid,
+        info_file_path: path,
+    })
+}
+
+/// True when `fd` is a socket (and, if given, listening or not).
+pub(crate) fn is_socket(fd: c_int, listening: Option<bool>) -> bool {
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: st is a valid out-buffer.
+    if unsafe { libc::fstat(fd, &mut st) } != 0 || st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
+        return false;
+    }
+    let Some(want) = listening else { return true };
+    let mut val: c_int = 0;
+    let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
+    // SAFETY: val/len describe a writable c_int.
+    let rc = unsafe {
+        libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN, (&mut val as *mut c_int).cast(), &mut len)
+    };
+    rc == 0 && (val != 0) == want
+}
+
+fn created_by_this_process(shmid: c_int) -> bool {
+    let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
+    // SAFETY: ds is a valid out-buffer for IPC_STAT.
+    unsafe { libc::shmctl(shmid, libc::IPC_STAT, &mut ds) == 0 && ds.shm_cpid == libc::getpid() }
+}
