@@ -22,7 +22,7 @@ headers: lib
 
 # Fails when include/*.h differ from what build.rs generates.
 check-headers:
-	ISOPROBE_CHECK_HEADERS=1 $(CARGO) build --release --locked
+	ISOPROBE_HEADERS=check $(CARGO) build --release --locked
 
 test:
 	./scripts/test.sh

@@ -2,9 +2,12 @@
 //! cbindgen: three runs over the ffi sources with the shared cbindgen.toml,
 //! each adding its own guard, includes, exclusions and C++ trailer.
 //!
-//! Headers are written to OUT_DIR/include and copied into include/ only when
-//! their content changed. With ISOPROBE_CHECK_HEADERS=1 nothing is copied and
-//! the build fails when the committed headers are stale.
+//! Headers are always written to `<target>/<profile>/generated-include/`.
+//! ISOPROBE_HEADERS selects what happens to the committed include/:
+//! - unset or `update` (what `make` does): copied there when they changed;
+//! - `generate` (what CMake does): left alone, so the ctest `headers.fresh`
+//!   can compare them with the generated ones;
+//! - `check`: the build fails when they are stale.
 
 use std::path::{Path, PathBuf};
 
@@ -33,12 +36,14 @@ struct Header {
 
 fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("include");
+    // OUT_DIR is <target>/<profile>/build/isoprobe-<hash>/out.
+    let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
+    let out = out_dir.ancestors().nth(3).unwrap().join("generated-include");
     std::fs::create_dir_all(&out).unwrap();
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=src/ffi");
     println!("cargo:rerun-if-changed=src/cxx");
-    println!("cargo:rerun-if-env-changed=ISOPROBE_CHECK_HEADERS");
+    println!("cargo:rerun-if-env-changed=ISOPROBE_HEADERS");
 
     let owned = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     let headers = [
@@ -74,7 +79,7 @@ fn main() {
         },
     ];
 
-    let check_only = std::env::var_os("ISOPROBE_CHECK_HEADERS").is_some_and(|v| v == "1");
+    let mode = std::env::var("ISOPROBE_HEADERS").unwrap_or_else(|_| "update".into());
     let mut stale = Vec::new();
     for h in headers {
         let generated = generate(&root, &h);
@@ -83,16 +88,18 @@ fn main() {
         if std::fs::read_to_string(&committed).ok().as_deref() == Some(generated.as_str()) {
             continue;
         }
-        if check_only {
-            stale.push(h.name);
-        } else {
-            std::fs::create_dir_all(root.join("include")).unwrap();
-            std::fs::write(&committed, &generated).unwrap();
+        match mode.as_str() {
+            "check" => stale.push(h.name),
+            "generate" => {}
+            _ => {
+                std::fs::create_dir_all(root.join("include")).unwrap();
+                std::fs::write(&committed, &generated).unwrap();
+            }
         }
     }
     if !stale.is_empty() {
         panic!(
-            "committed headers are stale: {} (run `make headers` and commit)",
+            "committed headers are stale: {} (run `make` and commit include/)",
             stale.join(", ")
         );
     }

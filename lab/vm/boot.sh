@@ -97,7 +97,9 @@ trap 'exit 143' TERM
 start_qemu() {
     local accel=$1 cpu=()
     [ "$accel" = kvm ] && cpu=(-cpu host)
-    rm -f "$log"
+    # Create the log before QEMU (which truncates, same inode) so the tail -F
+    # in isoprobe_vm_wait_marker can use inotify from the start.
+    : >"$log"
     # stdin/stdout/stderr detached from the caller, so "$(boot.sh ...)" in a
     # caller does not wait for QEMU to exit.
     "$qemu" -name isoprobe-vm -accel "$accel" "${cpu[@]}" -m "$mem" -smp 1 \

@@ -82,6 +82,7 @@ done
 IFS=$oldifs
 set +f
 
-echo "@READY@ ip=$ip4 share=/shared argc=$#"
+read -r up _ </proc/uptime
+echo "@READY@ ip=$ip4 share=/shared argc=$# uptime=$up"
 /bin/server "$@"
 finish "$?"

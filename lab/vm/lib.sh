@@ -56,7 +56,11 @@ isoprobe_vm_elapsed() {
 isoprobe_vm_wait_marker() {
     local log=$1 marker=$2 budget=$3 pid=$4 fd tpid gpid found=1
     # tail exits by itself when PID dies (--pid) or after the budget (timeout).
-    exec {fd}< <(exec timeout "$budget" tail -n +1 -F --pid="$pid" "$log" 2>/dev/null)
+    # GNU tail only uses inotify if LOG exists when it starts (else it polls
+    # every -s seconds), so callers should create LOG first; -s 0.1 bounds
+    # the latency of the polling fallback.
+    [ -e "$log" ] || : >>"$log"
+    exec {fd}< <(exec timeout "$budget" tail -n +1 -F -s 0.1 --pid="$pid" "$log" 2>/dev/null)
     tpid=$!
     # grep in the background + wait: keeps the caller's signal traps responsive.
     grep -m1 -q -F -- "$marker" <&"$fd" &

@@ -1,0 +1,93 @@
+// Helpers shared by the GoogleTest suites: temporary directories, process
+// spawning with captured output, event-based waits (inotify, pidfd), and a
+// snapshot of the System V segments so every test binary can assert that it
+// left `ipcs -m` as it found it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace isoprobe_test {
+
+/// A fresh directory under $TMPDIR (or /tmp), removed with its contents.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir &) = delete;
+  TempDir &operator=(const TempDir &) = delete;
+  const std::string &path() const { return path_; }
+  std::string file(const std::string &name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+/// Removes a directory tree (like rm -rf); missing is fine.
+void remove_tree(const std::string &path);
+
+/// Writes `content` to `path` (truncating).
+void write_file(const std::string &path, const std::string &content);
+/// The whole content of `path` ("" if it cannot be read).
+std::string read_file(const std::string &path);
+/// Names of the regular non-dot files in `dir`, sorted.
+std::vector<std::string> list_dir(const std::string &dir);
+
+/// The ids of the System V segments that exist now (/proc/sysvipc/shm).
+std::set<int> shm_ids();
+/// The ids of the segments created by this process or a child it spawned.
+std::set<int> own_shm_ids();
+/// Pids of every child spawned through `Child` (for `own_shm_ids`).
+std::set<pid_t> &spawned_pids();
+/// True when segment `shmid` exists.
+bool shm_exists(int shmid);
+/// Number of open descriptors of this process (/proc/self/fd).
+int open_fd_count();
+
+/// A child process; killed (SIGKILL) and reaped on destruction if still running.
+class Child {
+ public:
+  /// Starts argv[0] with stdout/stderr sent to files in `capture_dir`
+  /// (or inherited when capture_dir is empty).
+  Child(const std::vector<std::string> &argv, const std::string &capture_dir = "");
+  ~Child();
+  Child(const Child &) = delete;
+  Child &operator=(const Child &) = delete;
+  pid_t pid() const { return pid_; }
+  /// Waits for exit (pidfd + poll). Returns the wait status, or -1 on timeout.
+  int wait(std::chrono::milliseconds timeout);
+  /// Sends `sig`.
+  void signal(int sig);
+  std::string out() const;
+  std::string err() const;
+
+ private:
+  pid_t pid_ = -1;
+  int pidfd_ = -1;
+  bool reaped_ = false;
+  std::string out_path_, err_path_;
+};
+
+/// Result of a finished command.
+struct Finished {
+  int status = -1;  // wait status; -1 when it timed out (then it was killed)
+  std::string out, err;
+  bool exited_with(int code) const;
+};
+
+/// Runs argv to completion (killed after `timeout`), capturing output.
+Finished run(const std::vector<std::string> &argv, std::chrono::milliseconds timeout);
+
+/// Waits (inotify) until `dir` holds at least `count` regular non-dot files.
+bool wait_for_files(const std::string &dir, size_t count, std::chrono::milliseconds timeout);
+/// Waits (inotify) until `dir` holds no regular non-dot file.
+bool wait_for_empty(const std::string &dir, std::chrono::milliseconds timeout);
+
+/// A TCP port that was free a moment ago on 0.0.0.0 (bind to port 0, read it back).
+unsigned short free_port();
+
+}  // namespace isoprobe_test
