@@ -54,7 +54,10 @@ pub extern "C" fn isoprobe_server_create_info_file(
         let info = deref_mut(server, "server")?;
         let raw = checked_handles(info)?;
         if raw.server_fd < 0 {
-            return Err(Error::invalid("server has no listening socket (call start_communication first)").into());
+            return Err(Error::invalid(
+                "server has no listening socket (call start_communication first)",
+            )
+            .into());
         }
         let address = crate::net::local_addr(raw.server_fd)?;
         let file = server::publish(&setup, address, raw.shmid)?;
@@ -111,7 +114,9 @@ pub extern "C" fn isoprobe_server_write_to_socket(
         let info = deref(server, "server")?;
         let msg = c_str(msg, "msg")?;
         if info.client_fd < 0 {
-            return Err(Error::invalid("no client is connected (call get_connection first)").into());
+            return Err(
+                Error::invalid("no client is connected (call get_connection first)").into(),
+            );
         }
         crate::net::send_all_and_finish(info.client_fd, msg.as_bytes())?;
         Ok(OK)
@@ -130,7 +135,9 @@ pub extern "C" fn isoprobe_server_write_to_shm(
         let info = deref(server, "server")?;
         let msg = c_str(msg, "msg")?;
         if info.shmid < 0 {
-            return Err(Error::invalid("server has no segment (call start_communication first)").into());
+            return Err(
+                Error::invalid("server has no segment (call start_communication first)").into(),
+            );
         }
         crate::shm::write_message(info.shmid, msg.as_bytes())?;
         Ok(OK)
@@ -209,13 +216,22 @@ fn checked_handles(info: &live_server_info) -> Result<RawServer, Failure> {
         )))
     };
     if info.server_fd >= 0 && !is_socket(info.server_fd, Some(true)) {
-        return Err(invalid(format!("server_fd {} is not a listening socket", info.server_fd)));
+        return Err(invalid(format!(
+            "server_fd {} is not a listening socket",
+            info.server_fd
+        )));
     }
     if info.client_fd >= 0 && !is_socket(info.client_fd, Some(false)) {
-        return Err(invalid(format!("client_fd {} is not a connected socket", info.client_fd)));
+        return Err(invalid(format!(
+            "client_fd {} is not a connected socket",
+            info.client_fd
+        )));
     }
     if info.shmid >= 0 && !created_by_this_process(info.shmid) {
-        return Err(invalid(format!("shmid {} is not a segment this process created", info.shmid)));
+        return Err(invalid(format!(
+            "shmid {} is not a segment this process created",
+            info.shmid
+        )));
     }
     if info.server_fd < -1 || info.client_fd < -1 || info.shmid < -1 {
         return Err(invalid("negative handle other than -1".into()));
@@ -241,7 +257,13 @@ pub(crate) fn is_socket(fd: c_int, listening: Option<bool>) -> bool {
     let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
     // SAFETY: val/len describe a writable c_int.
     let rc = unsafe {
-        libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN, (&mut val as *mut c_int).cast(), &mut len)
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ACCEPTCONN,
+            (&mut val as *mut c_int).cast(),
+            &mut len,
+        )
     };
     rc == 0 && (val != 0) == want
 }
