@@ -133,6 +133,51 @@ TEST_F(ServerApi, InfoFileBeforeStartIsRefused) {
   EXPECT_TRUE(isoprobe_test::list_dir(dir.path()).empty());
 }
 
+TEST_F(ServerApi, InfoFileWithTheLongestNameTheFileSystemTakes) {
+  // NAME_MAX (255) bytes is a valid file name; the temporary used for the
+  // atomic publish must not push it over the limit.
+  std::string longest(255, 'n');
+  CServer server(setup(longest, 44));
+  ASSERT_EQ(server.start_status, ISOPROBE_OK);
+  isoprobe_error err;
+  ASSERT_EQ(isoprobe_server_create_info_file(&server.setup(), &server.info(), &err), ISOPROBE_OK) << err.message;
+  EXPECT_EQ(all_entries(dir.path()), std::vector<std::string>{longest});
+  ASSERT_EQ(server.shutdown(), ISOPROBE_OK);
+  EXPECT_TRUE(all_entries(dir.path()).empty());
+}
+
+TEST_F(ServerApi, InfoFilePublishedAgainUnderANewNameLeavesOnlyTheNewOne) {
+  CServer server(setup("first.info", 45));
+  ASSERT_EQ(server.start_status, ISOPROBE_OK);
+  ASSERT_EQ(server.publish(), ISOPROBE_OK);
+  server_setup_information renamed = setup("second.info", 45);
+  ASSERT_EQ(isoprobe_server_create_info_file(&renamed, &server.info(), nullptr), ISOPROBE_OK);
+  EXPECT_EQ(server.info().info_file_path, dir.file("second.info"));
+  EXPECT_EQ(all_entries(dir.path()), std::vector<std::string>{"second.info"}) << "the first info file was orphaned";
+  ASSERT_EQ(server.shutdown(), ISOPROBE_OK);
+  EXPECT_TRUE(all_entries(dir.path()).empty());
+}
+
+TEST_F(ServerApi, InfoFileDirectoryWithTrailingSlash) {
+  server_setup_information s = make_setup(dir.path(), 46, "slash.info", dir.path() + "/");
+  CServer server(s);
+  ASSERT_EQ(server.start_status, ISOPROBE_OK);
+  ASSERT_EQ(server.publish(), ISOPROBE_OK);
+  EXPECT_EQ(server.info().info_file_path, dir.file("slash.info"));
+}
+
+TEST_F(ServerApi, SecondServerOnTheSamePortFailsInBind) {
+  CServer first(setup("a.info", 47));
+  ASSERT_EQ(first.start_status, ISOPROBE_OK);
+  server_setup_information s = make_setup(dir.path(), 48, "b.info", dir.path(), port_of(first.address()));
+  CServer second(s);
+  EXPECT_EQ(second.start_status, ISOPROBE_ERROR_SYSTEM);
+  EXPECT_STREQ(second.start_error.call, "bind");
+  EXPECT_EQ(second.start_error.errno_value, EADDRINUSE);
+  EXPECT_EQ(segment_lookup_errno(key_of(dir.path(), 48)), ENOENT) << "the refused server's segment was left";
+  EXPECT_TRUE(is_listening_socket(first.info().server_fd));
+}
+
 // --- get_connection ------------------------------------------------------------
 
 TEST_F(ServerApi, GetConnectionAcceptsAClient) {
