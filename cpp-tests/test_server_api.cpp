@@ -318,6 +318,20 @@ TEST_F(ServerApi, ShutdownFreesEverythingAndIsIdempotent) {
   EXPECT_EQ(server.shutdown(), ISOPROBE_OK) << "second shutdown";
 }
 
+// Someone cleaned the info directory while the server waited: the file is
+// gone either way, so shutdown has nothing to report (the course's C++
+// shutdown would otherwise exit 1 with "system error: unlink: ...").
+TEST_F(ServerApi, ShutdownAfterTheInfoFileWasRemovedElsewhereSucceeds) {
+  CServer server(setup("gone.info", 49));
+  ASSERT_EQ(server.start_status, ISOPROBE_OK);
+  ASSERT_EQ(server.publish(), ISOPROBE_OK);
+  ASSERT_EQ(unlink(dir.file("gone.info").c_str()), 0);
+  int shmid = server.info().shmid;
+  isoprobe_error err;
+  EXPECT_EQ(isoprobe_server_shutdown(&server.info(), &err), ISOPROBE_OK) << err.message;
+  EXPECT_FALSE(isoprobe_test::shm_exists(shmid));
+}
+
 TEST_F(ServerApi, ShutdownRefusesAnAllZeroStructAndClosesNothing) {
   ASSERT_TRUE(fd_is_open(0) || open("/dev/null", O_RDONLY) == 0);
   live_server_info zero;

@@ -83,4 +83,37 @@ TEST(Workflow, ClientOnStaleInfoFilesReportsVms) {
   EXPECT_EQ(isoprobe_test::list_dir(info_dir.path()).size(), 2u) << "the client never deletes info files";
 }
 
+// The info directory is cleaned while the server waits (its file deleted);
+// a client that already knew the address is still served, and the server
+// exits 0 without complaint: a file already gone needs no unlinking.
+TEST(Workflow, ServerWhoseInfoFileWasDeletedStillExitsCleanly) {
+  TempDir info_dir, keys, capture;
+  std::string key_path = keys.file("k");
+  isoprobe_test::write_file(key_path, "");
+  Child server({ISOPROBE_COURSE_SERVER, "0", key_path, "104", "srv", info_dir.path(), "shm", "sock"}, capture.path());
+  ASSERT_TRUE(isoprobe_test::wait_for_files(info_dir.path(), 1, seconds(15))) << server.err();
+  std::string content = isoprobe_test::read_file(info_dir.file("srv"));
+  ASSERT_EQ(unlink(info_dir.file("srv").c_str()), 0);
+
+  std::vector<std::string> lines;
+  for (size_t start = 0, nl; (nl = content.find('\n', start)) != std::string::npos; start = nl + 1)
+    lines.push_back(content.substr(start, nl - start));
+  ASSERT_EQ(lines.size(), 4u) << content;
+  sockaddr_in a = {};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<unsigned short>(std::stoi(lines[1])));
+  ASSERT_EQ(inet_pton(AF_INET, lines[0].c_str(), &a.sin_addr), 1);
+  int sock = connect_to(a);
+  ASSERT_GE(sock, 0);
+  std::string msg;
+  EXPECT_TRUE(read_to_eof(sock, msg, 10000));
+  EXPECT_EQ(msg, "sock");
+  close(sock);
+
+  int status = server.wait(seconds(15));
+  EXPECT_TRUE(exited_zero(status)) << "status " << status << ", stderr: " << server.err();
+  EXPECT_EQ(server.err(), "");
+  EXPECT_EQ(segment_lookup_errno(key_of(key_path, 104)), ENOENT);
+}
+
 }  // namespace
