@@ -1,6 +1,8 @@
 // Every client function, through the course's C++ API and the C API
 // (isoprobe_client_*), against servers in this process (C API, on this or
 // other threads) and spawned course_server programs.
+#include <fcntl.h>
+#include <sys/resource.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -225,6 +227,62 @@ TEST_F(ClientApi, PrintThroughTheCApiGoesToCStdout) {
   EXPECT_EQ(out, "before|" + summary(1, 1, 0, 0, " c-shm c-sock"));
   EXPECT_EQ(isoprobe_client_disconnect(servers.data(), servers.size(), nullptr), ISOPROBE_OK);
   EXPECT_EQ(isoprobe_client_print_server_infos(nullptr, 1, nullptr), ISOPROBE_ERROR_NULL);
+}
+
+TEST_F(ClientApi, CourseOutputBeforeTheSummaryStaysInOrder) {
+  std::vector<live_server_info> none;
+  std::string out = capture_stdout([&] {
+    std::cout << "iostream|";
+    std::printf("stdio|");
+    print_server_infos(none);
+    std::cout << "after" << std::endl;
+  });
+  EXPECT_EQ(out, "iostream|stdio|" + summary(0, 0, 0, 0, "") + "after\n");
+}
+
+// select() with descriptors past FD_SETSIZE (1024): glibc's fd_set cannot
+// hold them; the library's must. Listener, connection and the client's
+// socket all get numbers above 1024 here.
+TEST_F(ClientApi, DescriptorsAboveFdSetsizeWork) {
+  constexpr int kHigh = 1100;
+  rlimit lim;
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &lim), 0);
+  rlimit saved = lim;
+  if (lim.rlim_cur < kHigh + 64) {
+    if (lim.rlim_max < kHigh + 64) GTEST_SKIP() << "RLIMIT_NOFILE hard limit " << lim.rlim_max << " is too low";
+    lim.rlim_cur = kHigh + 64;
+    ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &lim), 0);
+  }
+  for (int fd = 0; fd < kHigh;) {
+    fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    ASSERT_GE(fd, 0) << std::strerror(errno);
+    held_fds.push_back(fd);  // closed by TearDown too, should an assertion end the test
+  }
+  {
+    auto srv = server("high", 77);
+    ASSERT_EQ(srv->write_shm("hs"), ISOPROBE_OK);
+    ASSERT_EQ(srv->publish(), ISOPROBE_OK);
+    EXPECT_GE(srv->info().server_fd, 1024);
+    std::vector<live_server_info> servers;
+    ASSERT_EQ(count_servers(info_dir.path(), servers), 1);
+    EXPECT_GE(servers[0].client_fd, 1024);
+    ASSERT_EQ(srv->accept(5000), ISOPROBE_OK);
+    EXPECT_GE(srv->info().client_fd, 1024);
+    ASSERT_EQ(srv->send("hk"), ISOPROBE_OK);
+    EXPECT_EQ(capture_stdout([&] { print_server_infos(servers); }), summary(1, 1, 0, 0, " hs hk"));
+    disconnect(servers);
+  }
+  for (int fd : held_fds) close(fd);
+  held_fds.clear();
+  setrlimit(RLIMIT_NOFILE, &saved);
+}
+
+TEST_F(ClientApi, DisconnectOfRecordsItDidNotOpenClosesNothing) {
+  ASSERT_TRUE(fd_is_open(0) || open("/dev/null", O_RDONLY) == 0);
+  std::vector<live_server_info> zeroed(2);
+  std::memset(zeroed.data(), 0, zeroed.size() * sizeof zeroed[0]);
+  disconnect(zeroed);
+  EXPECT_TRUE(fd_is_open(0)) << "disconnect closed fd 0, which is not a socket";
 }
 
 // --- get_message_from_socket / get_message_from_shm ----------------------------------
