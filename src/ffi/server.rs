@@ -42,7 +42,8 @@ pub extern "C" fn isoprobe_server_start_communication(
 
 /// Writes the info file `info_file_directory/info_file_name` atomically with
 /// the server's address, port, shm path and proj id, and stores its path in
-/// `server->info_file_path`.
+/// `server->info_file_path`. Called again, it replaces the server's previous
+/// info file (which is removed).
 #[no_mangle]
 pub extern "C" fn isoprobe_server_create_info_file(
     setup: *const server_setup_information,
@@ -62,8 +63,9 @@ pub extern "C" fn isoprobe_server_create_info_file(
         let address = crate::net::local_addr(raw.server_fd)?;
         let file = server::publish(&setup, address, raw.shmid)?;
         let path = IsoprobeString::from_str("info_file_path", file.path())?;
-        file.into_path(); // now owned by *server; shutdown unlinks it
+        let published = file.into_path(); // now owned by *server; shutdown unlinks it
         info.info_file_path = path;
+        crate::info_file::remove_replaced(&raw.info_file_path, &published)?;
         Ok(OK)
     })
 }
