@@ -51,6 +51,8 @@ void check_interrupted() {
   if (g_signal != 0) throw Interrupted();
 }
 
+bool interrupted() { return g_signal != 0; }
+
 void reset_signals_in_child() {
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) signal(sig, SIG_DFL);
 }

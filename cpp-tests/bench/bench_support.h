@@ -25,6 +25,8 @@ struct Interrupted : std::runtime_error {
 void install_signal_flag();
 /// Throws Interrupted once a signal came.
 void check_interrupted();
+/// True once a signal came.
+bool interrupted();
 /// Restores the default dispositions (for forked children).
 void reset_signals_in_child();
 

@@ -494,6 +494,13 @@ long long stripped_size(Context &ctx, const std::string &program) {
 
 void bench_b3_b4(Context &ctx) {
   std::vector<size_t> ns = ctx.opt.quick ? std::vector<size_t>{10} : std::vector<size_t>{10, 100, 1000};
+  if (ctx.opt.wants("B3"))
+    ctx.notes.push_back(
+        "B3: the servers are one forked process running N library servers (server C API) on one epoll loop. The "
+        "library client is count_servers + print_server_infos (C API, in this process, stdout to a file); the "
+        "floor is a bare loop making the same system calls (readdir, open/read of each info file, ftok + shmget + "
+        "shmat + copy, blocking connect, read to EOF) against the same servers, alternating with it. CPU = the "
+        "client thread's CPU time.");
   std::vector<std::pair<size_t, long>> rss;  // (N, KiB)
   bool rss_from_vmhwm = true;
   for (size_t n : ns) {
@@ -573,7 +580,9 @@ void bench_b3_b4(Context &ctx) {
 std::string find_lab_runner(const Options &opt) {
   if (!opt.lab_runner.empty()) return opt.lab_runner;
   const std::string src = ISOPROBE_SOURCE_DIR;
-  for (const char *rel : {"lab/run", "lab/run.sh", "lab/lab.sh", "lab/bin/run", "scripts/lab.sh"}) {
+  // The lab runner is another branch's work; these are the names it may land
+  // under (scripts/demo.sh is the one the README announces).
+  for (const char *rel : {"scripts/demo.sh", "lab/run", "lab/run.sh", "lab/lab.sh", "scripts/lab.sh"}) {
     std::string p = src + "/" + rel;
     struct stat st;
     if (stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && access(p.c_str(), X_OK) == 0) return p;
@@ -598,9 +607,9 @@ void bench_b5(Context &ctx) {
   }
   std::string runner = find_lab_runner(ctx.opt);
   if (runner.empty()) {
-    progress("B5: lab runner not available (no executable lab/run, lab/run.sh or lab/lab.sh in " +
+    progress("B5: lab runner not available (no executable scripts/demo.sh, lab/run, lab/run.sh or lab/lab.sh in " +
              std::string(ISOPROBE_SOURCE_DIR) + ")");
-    ctx.rows.push_back({"B5", what, "lab runner not available (not in this tree yet)", "recorded, VM boot split out", "—"});
+    ctx.rows.push_back({"B5", what, "lab runner not available (no scripts/demo.sh or lab/run in this tree)", "recorded, VM boot split out", "—"});
     return;
   }
   // The whole bench should stay within 5 minutes; the lab gets what is left.
@@ -721,22 +730,25 @@ int main(int argc, char **argv) {
       if (ctx.opt.wants("B2")) bench_b2(ctx);
       if (ctx.opt.wants("B3") || ctx.opt.wants("B4")) bench_b3_b4(ctx);
       if (ctx.opt.wants("B5")) bench_b5(ctx);
-    } catch (const Interrupted &e) {
-      std::cerr << "isoprobe_bench: " << e.what() << "; cleaning up\n";
-      rc = 130;
     } catch (const std::exception &e) {
-      std::cerr << "isoprobe_bench: error: " << e.what() << "\n";
-      rc = 1;
+      // A Ctrl-C reaches the servers too; what failed then is a consequence.
+      if (interrupted()) {
+        std::cerr << "isoprobe_bench: interrupted by a signal; cleaning up\n";
+        rc = 130;
+      } else {
+        std::cerr << "isoprobe_bench: error: " << e.what() << "\n";
+        rc = 1;
+      }
     }
     // Every server removes its own segment; this only catches a server that
     // was killed before it could.
     leftovers = keys.sweep();
   }
   const double total_s = static_cast<double>(now_ns() - ctx.started_ns) / 1e9;
-  ctx.notes.push_back("B3 floor: a bare loop in the same process making the same system calls (readdir, open/read of each info file, ftok + shmget + shmat + copy, blocking connect, read to EOF) against the same servers; servers are one forked process of N library servers (server C API) on one epoll loop. CPU = the client thread's CPU time.");
   ctx.notes.push_back(std::string("cleanup: ") +
                       (leftovers == 0 ? "every segment was removed by its server"
-                                      : std::to_string(leftovers) + " leftover segment(s) removed by the bench (a bug)") +
+                                      : std::to_string(leftovers) +
+                                            " segment(s) outlived their server and were removed by the bench's sweep") +
                       "; temporary directory removed; bench took " + fixed(total_s, 1) + " s" +
                       (ctx.opt.quick ? " (--quick)" : ""));
   print_table("Machine: " + machine_line(), ctx.rows, ctx.notes);

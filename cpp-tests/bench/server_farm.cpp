@@ -87,7 +87,12 @@ void report(int ready_fd, const std::string &what, const isoprobe_error &e) {
     shutdown_all();
     _exit(1);
   }
-  (void)!write(ready_fd, "R", 1);
+  // The bench may have given up waiting (interrupted) and closed its end:
+  // then there is nobody to serve (SIGPIPE is ignored, so this is EPIPE).
+  if (write(ready_fd, "R", 1) != 1) {
+    shutdown_all();
+    _exit(1);
+  }
   close(ready_fd);
 
   int rc = 0;
@@ -171,6 +176,7 @@ ServerFarm::ServerFarm(const std::string &info_dir, KeyPlanner &keys, size_t n) 
   if (pid_ < 0) fail_errno("fork");
   if (pid_ == 0) {
     reset_signals_in_child();
+    signal(SIGPIPE, SIG_IGN);  // a closed pipe is an error to handle, not death without cleanup
     // Killed with the bench: SIGTERM lets the library remove the segments.
     prctl(PR_SET_PDEATHSIG, SIGTERM);
     if (getppid() != parent) _exit(1);
