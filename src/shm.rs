@@ -427,8 +427,8 @@ mod tests {
         // Reading added no attachment and left the held one in place.
         let mapped_after = sysv_mappings().unwrap();
         assert_eq!(mapped_after.get(&id).map(Vec::len), Some(1));
-        assert!(mapped_before.get(&other.id()).is_none());
-        assert!(mapped_after.get(&other.id()).is_none());
+        assert!(!mapped_before.contains_key(&other.id()));
+        assert!(!mapped_after.contains_key(&other.id()));
         assert_eq!(detach_leaked(&[id]).unwrap(), 1);
     }
 

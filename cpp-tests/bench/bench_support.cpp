@@ -154,7 +154,9 @@ bool wait_for_files(const std::string &dir, size_t count, std::chrono::milliseco
 void note_child_pid(pid_t pid) { g_children.insert(pid); }
 bool is_child_pid(pid_t pid) { return g_children.count(pid) != 0; }
 
-Child::Child(const std::vector<std::string> &argv, const std::string &out_path, const std::string &err_path) {
+Child::Child(const std::vector<std::string> &argv, const std::string &out_path, const std::string &err_path,
+             bool own_group)
+    : own_group_(own_group) {
   std::vector<char *> args;
   for (const auto &a : argv) args.push_back(const_cast<char *>(a.c_str()));
   args.push_back(nullptr);
@@ -171,7 +173,12 @@ Child::Child(const std::vector<std::string> &argv, const std::string &out_path, 
   sigemptyset(&defaults);
   for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaddset(&defaults, sig);
   posix_spawnattr_setsigdefault(&attr, &defaults);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
+  short flags = POSIX_SPAWN_SETSIGDEF;
+  if (own_group) {
+    posix_spawnattr_setpgroup(&attr, 0);
+    flags |= POSIX_SPAWN_SETPGROUP;
+  }
+  posix_spawnattr_setflags(&attr, flags);
   int rc = posix_spawn(&pid_, args[0], &actions, &attr, args.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
@@ -210,12 +217,14 @@ bool Child::wait(std::chrono::milliseconds timeout) {
 
 void Child::stop() {
   if (reaped_ || pid_ <= 0) return;
-  kill(pid_, SIGTERM);
+  // Until the leader is reaped its pid cannot be reused, so -pid is still our group.
+  const pid_t target = own_group_ ? -pid_ : pid_;
+  kill(target, SIGTERM);
   struct pollfd p = {pidfd_, POLLIN, 0};
   int n;
   do n = poll(&p, 1, 3000);
   while (n < 0 && errno == EINTR);
-  if (n <= 0) kill(pid_, SIGKILL);
+  if (n <= 0 || own_group_) kill(target, SIGKILL);
   pid_t r;
   do r = wait4(pid_, &status_, 0, &usage_);
   while (r < 0 && errno == EINTR);

@@ -67,8 +67,11 @@ bool wait_for_files(const std::string &dir, size_t count, std::chrono::milliseco
 /// removes its segment), then SIGKILL after a grace period.
 class Child {
  public:
-  /// stdout/stderr go to these files ("" = inherit).
-  Child(const std::vector<std::string> &argv, const std::string &out_path, const std::string &err_path);
+  /// stdout/stderr go to these files ("" = inherit). With `own_group` the
+  /// child leads a new process group, and stopping it signals the whole group
+  /// (a script's children go with it).
+  Child(const std::vector<std::string> &argv, const std::string &out_path, const std::string &err_path,
+        bool own_group = false);
   ~Child();
   Child(const Child &) = delete;
   Child &operator=(const Child &) = delete;
@@ -89,6 +92,7 @@ class Child {
   pid_t pid_ = -1;
   int pidfd_ = -1;
   bool reaped_ = false;
+  bool own_group_ = false;
   int status_ = -1;
   int64_t exit_seen_ns_ = 0;
   struct rusage usage_ {};

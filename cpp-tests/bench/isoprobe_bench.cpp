@@ -614,12 +614,12 @@ void bench_b5(Context &ctx) {
   }
   // The whole bench should stay within 5 minutes; the lab gets what is left.
   const double used_s = static_cast<double>(now_ns() - ctx.started_ns) / 1e9;
-  int budget = ctx.opt.lab_timeout_s > 0 ? ctx.opt.lab_timeout_s : static_cast<int>(290 - used_s);
-  if (budget < 30) budget = 30;
+  int budget = ctx.opt.lab_timeout_s;
+  if (budget <= 0) budget = std::max(30, static_cast<int>(290 - used_s));
   progress("B5: running " + runner + " (at most " + std::to_string(budget) + " s)");
   const std::string log = ctx.root + "/b5.log";
   const int64_t t0 = now_ns();
-  Child lab({runner}, log, log + ".err");
+  Child lab({runner}, log, log + ".err", /*own_group=*/true);
   const bool finished = lab.wait(seconds(budget));
   if (!finished) lab.stop();
   const double total = static_cast<double>((finished ? lab.exit_seen_ns() : now_ns()) - t0) / 1e9;
@@ -632,7 +632,13 @@ void bench_b5(Context &ctx) {
     return;
   }
   if (WEXITSTATUS(lab.status()) == 77) {
-    std::string reason = text.substr(0, text.find('\n'));
+    std::string reason = "exit 77";
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);)
+      if (line.find_first_not_of(" \t") != std::string::npos) {
+        reason = line;
+        break;
+      }
     ctx.rows.push_back({"B5", what, "lab runner not available (" + reason + ")", "recorded, VM boot split out", "—"});
     return;
   }
