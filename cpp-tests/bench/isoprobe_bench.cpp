@@ -334,8 +334,13 @@ Sample floor_client(const std::string &dir, const std::string &out_path, const s
   std::vector<std::string> names;
   DIR *d = opendir(dir.c_str());
   if (d == nullptr) fail_errno("opendir");
-  while (struct dirent *e = readdir(d))
-    if (e->d_name[0] != '.' && e->d_type == DT_REG) names.emplace_back(e->d_name);
+  while (struct dirent *e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    struct stat st;  // only file systems without d_type cost a stat
+    if (e->d_type == DT_REG ||
+        (e->d_type == DT_UNKNOWN && fstatat(dirfd(d), e->d_name, &st, 0) == 0 && S_ISREG(st.st_mode)))
+      names.emplace_back(e->d_name);
+  }
   closedir(d);
   std::sort(names.begin(), names.end());
   servers.resize(names.size());
