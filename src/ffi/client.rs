@@ -109,13 +109,20 @@ pub extern "C" fn isoprobe_client_print_server_infos(
             .collect();
         let read_timeout = Duration::from_millis(ISOPROBE_READ_TIMEOUT_MS.into());
         let mut socket_msgs = crate::net::read_messages(&fds, read_timeout).into_iter();
+        // Through the attachments count_servers left, all found at once.
+        let shmids: Vec<_> = servers
+            .iter()
+            .filter(|s| s.shmid >= 0)
+            .map(|s| s.shmid)
+            .collect();
+        let mut shm_msgs = crate::shm::read_messages_by_id(&shmids).into_iter();
         let mut envs = Vec::with_capacity(servers.len());
         let mut msgs = Vec::with_capacity(servers.len());
         for s in servers {
             envs.push(Environment::classify(s.shmid >= 0, s.client_fd >= 0));
             msgs.push(Messages {
                 shm: (s.shmid >= 0)
-                    .then(|| crate::shm::read_message_by_id(s.shmid).ok())
+                    .then(|| shm_msgs.next().and_then(|r| r.ok()))
                     .flatten(),
                 socket: (s.client_fd >= 0)
                     .then(|| socket_msgs.next().and_then(|r| r.ok()))
