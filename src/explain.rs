@@ -27,10 +27,10 @@ pub enum ShmOutcome {
     /// `shmget` failed with ENOENT: no segment has this key in this client's
     /// IPC namespace (the server's segment lives in another one).
     NoSuchKey,
-    /// `shmget` or `shmat` failed with EACCES: the segment exists but its
-    /// permissions refuse this user.
+    /// A shm call (`shmget`, `shmctl(IPC_STAT)` or `shmat`) failed with
+    /// EACCES: the segment exists but its permissions refuse this user.
     PermissionDenied {
-        /// The call that refused (`shmget` or `shmat`).
+        /// The call that refused.
         call: &'static str,
     },
     /// The info file was refused, so nothing was tried.
@@ -56,7 +56,8 @@ impl ShmOutcome {
         match (err.call(), err.errno()) {
             (Some("ftok"), libc::ENOENT) => ShmOutcome::PathMissing,
             (Some("shmget"), libc::ENOENT) => ShmOutcome::NoSuchKey,
-            (Some(call @ ("shmget" | "shmat")), libc::EACCES) => {
+            // shmget, shmctl(IPC_STAT) before attaching, or shmat.
+            (Some(call), libc::EACCES) if call.starts_with("shm") => {
                 ShmOutcome::PermissionDenied { call }
             }
             _ => ShmOutcome::Failed(err.clone()),
@@ -337,6 +338,12 @@ mod tests {
         assert_eq!(
             shm_err("shmat", libc::EACCES),
             ShmOutcome::PermissionDenied { call: "shmat" }
+        );
+        assert_eq!(
+            shm_err("shmctl(IPC_STAT)", libc::EACCES),
+            ShmOutcome::PermissionDenied {
+                call: "shmctl(IPC_STAT)"
+            }
         );
         assert_eq!(shm_err("ftok", libc::EACCES).code(), "failed");
         assert!(shm_err("ftok", libc::EACCES)
