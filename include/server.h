@@ -71,7 +71,8 @@ isoprobe_status isoprobe_server_start_communication(const struct server_setup_in
 /**
  * Writes the info file `info_file_directory/info_file_name` atomically with
  * the server's address, port, shm path and proj id, and stores its path in
- * `server->info_file_path`.
+ * `server->info_file_path`. Called again, it replaces the server's previous
+ * info file (which is removed).
  */
 isoprobe_status isoprobe_server_create_info_file(const struct server_setup_information *setup,
                                                  live_server_info *server,

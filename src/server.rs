@@ -115,9 +115,14 @@ impl Server {
         self.segment.id()
     }
 
-    /// Publishes the info file; returns its path.
+    /// Publishes the info file; returns its path. Publishing again replaces
+    /// the previous file (removed unless it is the same one).
     pub fn publish_info_file(&mut self, setup: &Setup) -> Result<&str> {
         let file = publish(setup, self.address, self.segment.id())?;
+        // Taken out un-dropped: dropping it would unlink a same-named new file.
+        if let Some(previous) = self.info_file.take().map(PublishedFile::into_path) {
+            info_file::remove_replaced(&previous, file.path())?;
+        }
         Ok(self.info_file.insert(file).path())
     }
 
@@ -273,6 +278,25 @@ mod tests {
         drop(server);
         assert!(!std::path::Path::new(&path).exists());
         assert!(crate::shm::Attachment::attach(shmid, true).is_err());
+    }
+
+    #[test]
+    fn publishing_again_keeps_exactly_the_latest_file() {
+        let dir = TempDir::new();
+        let s = setup(&dir, "a.txt", 16);
+        let mut server = Server::start(&s).unwrap();
+        let first = server.publish_info_file(&s).unwrap().to_owned();
+        let again = server.publish_info_file(&s).unwrap().to_owned();
+        assert_eq!(first, again);
+        assert!(
+            std::path::Path::new(&again).exists(),
+            "same name: still there"
+        );
+        let renamed = setup(&dir, "b.txt", 16);
+        let second = server.publish_info_file(&renamed).unwrap().to_owned();
+        assert!(!std::path::Path::new(&first).exists(), "old name removed");
+        drop(server);
+        assert!(!std::path::Path::new(&second).exists());
     }
 
     #[test]

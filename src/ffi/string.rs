@@ -71,7 +71,13 @@ mod tests {
         let s = IsoprobeString::from_str("x", "abc").unwrap();
         assert_eq!(s.to_str("x").unwrap(), "abc");
         let max = "a".repeat(ISOPROBE_STRING_CAPACITY - 1);
-        assert_eq!(IsoprobeString::from_str("x", &max).unwrap().to_str("x").unwrap(), max);
+        assert_eq!(
+            IsoprobeString::from_str("x", &max)
+                .unwrap()
+                .to_str("x")
+                .unwrap(),
+            max
+        );
         let over = "a".repeat(ISOPROBE_STRING_CAPACITY);
         assert!(IsoprobeString::from_str("x", &over).is_err());
         assert!(IsoprobeString::from_str("x", "a\0b").is_err());
