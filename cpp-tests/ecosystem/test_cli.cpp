@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -46,6 +47,13 @@ struct CliServer {
                "--info-dir", dir, "--shm-message", shm_msg, "--socket-message", socket_msg, "--accept-timeout",
                "60"},
               capture.path()) {}
+  /// A server still waiting (a failed assertion) gets SIGTERM, which its
+  /// signal-time cleanup turns into removing its segment and info file;
+  /// Child's own SIGKILL would leak them.
+  ~CliServer() {
+    child.signal(SIGTERM);
+    child.wait(10s);
+  }
   /// True when the server exited 0 within a generous bound.
   bool exits_cleanly() {
     int st = child.wait(30s);
