@@ -68,6 +68,15 @@ impl Probe {
     pub fn environment(&self) -> Environment {
         Environment::classify(self.shm.is_ok(), self.socket.is_ok())
     }
+
+    /// The System V key this client looked for: `ftok` of the announced path
+    /// and proj id, computed again (ftok depends only on the path's inode and
+    /// device and on the proj id). `None` when the info file was refused or
+    /// ftok fails here.
+    pub fn shm_key(&self) -> Option<libc::key_t> {
+        let info = self.info.as_ref().ok()?;
+        crate::shm::key_for(&info.shm_pathname, info.shm_proj_id).ok()
+    }
 }
 
 /// The info files in `dir`: regular files (symlinks followed), dot-files
@@ -202,7 +211,9 @@ pub fn probe_dir(dir: &str, timeout: Duration) -> Result<Vec<Probe>> {
 /// The messages one server sent: shm first, then socket.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Messages {
+    /// The segment's message, when the segment was attached.
     pub shm: Option<String>,
+    /// The socket's message, when the socket connected and sent one in time.
     pub socket: Option<String>,
 }
 
@@ -230,9 +241,13 @@ pub fn collect_messages(probes: &[Probe], timeout: Duration) -> Vec<Messages> {
 /// The printed summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
+    /// Servers that both channels reached.
     pub host: usize,
+    /// Servers that exactly one channel reached.
     pub container: usize,
+    /// Servers that no channel reached.
     pub vm: usize,
+    /// The non-empty messages, server by server, shm before socket.
     pub messages: Vec<String>,
 }
 
@@ -257,6 +272,7 @@ impl Summary {
         s
     }
 
+    /// Every server counted.
     pub fn total(&self) -> usize {
         self.host + self.container + self.vm
     }

@@ -21,6 +21,7 @@ pub struct FdSet {
 }
 
 impl FdSet {
+    /// The empty set.
     pub fn new() -> FdSet {
         FdSet::default()
     }

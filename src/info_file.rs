@@ -14,15 +14,22 @@ pub const MAX_INFO_FILE_BYTES: usize = 8192;
 /// What an info file announces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InfoFile {
+    /// Line 1: the IPv4 address the server listens on.
     pub ip: Ipv4Addr,
+    /// Line 2: its TCP port.
     pub port: u16,
+    /// Line 3: the path given to `ftok` for the segment's key.
     pub shm_pathname: String,
+    /// Line 4: the `ftok` proj id.
     pub shm_proj_id: i32,
 }
 
 /// Why an info file was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseError(pub String);
+pub struct ParseError(
+    /// The one-line reason.
+    pub String,
+);
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

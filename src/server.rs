@@ -19,10 +19,15 @@ pub const PEER_CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 /// What a server is told to set up (the course's `server_setup_information`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Setup {
+    /// TCP port to listen on (0: any free port; the info file names the real one).
     pub port: u16,
+    /// Existing path given to `ftok` to name the segment.
     pub shm_pathname: String,
+    /// `ftok` proj id; its low 8 bits must not be 0.
     pub shm_proj_id: i32,
+    /// Name of the info file (a plain name, not starting with '.').
     pub info_file_name: String,
+    /// Directory the info file is published in.
     pub info_file_directory: String,
 }
 
@@ -40,7 +45,9 @@ impl Setup {
 /// Timeouts of `run`; the defaults are the course's.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
+    /// How long to wait for a client (course: 120 s).
     pub accept: Duration,
+    /// How long to wait for the client to close after the message.
     pub peer_close: Duration,
 }
 
@@ -68,9 +75,13 @@ pub struct Server {
 /// The raw handles of a server whose ownership passed to C.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawServer {
+    /// The listening socket.
     pub server_fd: RawFd,
+    /// The accepted connection, or -1.
     pub client_fd: RawFd,
+    /// The created segment.
     pub shmid: i32,
+    /// The published info file, or empty.
     pub info_file_path: String,
 }
 

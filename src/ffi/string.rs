@@ -10,7 +10,10 @@ use libc::c_char;
 pub const ISOPROBE_STRING_CAPACITY: usize = 4096;
 
 /// A NUL-terminated string stored inline (`ISOPROBE_STRING_CAPACITY` bytes).
-/// Longer strings are refused, never truncated.
+/// Longer strings are refused, never truncated. In C, copy into `data` with
+/// a bound (snprintf) and check for truncation; in C++ it behaves like
+/// `std::string` (assignment, comparison, conversion, streaming) and throws
+/// `std::length_error` instead of truncating. See docs/strings.md.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct IsoprobeString {
