@@ -11,8 +11,16 @@
 //       course's one error line and exit 1
 //   faults_helper run-nul shm|socket PORT SHM_PATH PROJ NAME DIR
 //       the course's run() with a NUL byte inside one of the messages
+//   faults_helper peak-rss OUT_FILE PROG ARGS...
+//       runs PROG, writes its peak RSS in KiB to OUT_FILE, ends like PROG.
+//       (A test binary cannot read this from wait4 itself: a child started
+//       with posix_spawn shares the parent's memory until exec, and Linux
+//       folds that peak into the child's ru_maxrss. This helper is small.)
 #include <grp.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -66,6 +74,30 @@ int main(int argc, char **argv) {
       return 126;
     }
     exec_rest(argv + 4);
+  }
+  if (mode == "peak-rss" && argc >= 4) {
+    pid_t pid = fork();
+    if (pid < 0) {
+      std::perror("faults_helper: fork");
+      return 126;
+    }
+    if (pid == 0) {
+      prctl(PR_SET_PDEATHSIG, SIGKILL);  // killed with this helper on a test timeout
+      exec_rest(argv + 3);
+    }
+    int status = 0;
+    struct rusage ru;
+    while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {
+    }
+    if (FILE *out = std::fopen(argv[2], "w")) {
+      std::fprintf(out, "%ld\n", ru.ru_maxrss);
+      std::fclose(out);
+    }
+    if (WIFSIGNALED(status)) {
+      signal(WTERMSIG(status), SIG_DFL);
+      raise(WTERMSIG(status));
+    }
+    return WEXITSTATUS(status);
   }
   if (mode == "steps" && argc == 9) {
     server_setup_information setup = setup_from(argv + 2);

@@ -270,9 +270,11 @@ server_setup_information setup_for(const std::string &shm_path, int proj_id, con
   return s;
 }
 
-Timed run_timed(const std::vector<std::string> &argv, milliseconds timeout) {
+Timed run_timed(const std::vector<std::string> &program, milliseconds timeout, bool peak_rss) {
   isoprobe_test::TempDir capture;
-  std::string out = capture.file("out"), err = capture.file("err");
+  std::string out = capture.file("out"), err = capture.file("err"), rss = capture.file("rss");
+  std::vector<std::string> argv = program;
+  if (peak_rss) argv.insert(argv.begin(), {ISOPROBE_FAULTS_HELPER, "peak-rss", rss});
   std::vector<char *> args;
   for (const auto &a : argv) args.push_back(const_cast<char *>(a.c_str()));
   args.push_back(nullptr);
@@ -298,12 +300,13 @@ Timed run_timed(const std::vector<std::string> &argv, milliseconds timeout) {
   bool timed_out = n <= 0;
   if (timed_out) kill(pid, SIGKILL);
   int status = 0;
-  struct rusage ru;
-  std::memset(&ru, 0, sizeof ru);
-  wait4(pid, &status, 0, &ru);
+  waitpid(pid, &status, 0);
   close(pidfd);
   t.elapsed_ms = ms_since(start);
-  t.max_rss_kb = ru.ru_maxrss;
+  if (peak_rss) {
+    std::string kb = isoprobe_test::read_file(rss);
+    if (!kb.empty()) t.max_rss_kb = std::stol(kb);
+  }
   t.finished.status = timed_out ? -1 : status;
   t.finished.out = isoprobe_test::read_file(out);
   t.finished.err = isoprobe_test::read_file(err);

@@ -165,16 +165,17 @@ Found count_servers_c(const std::string &dir, unsigned timeout_ms = ISOPROBE_CON
 server_setup_information setup_for(const std::string &shm_path, int proj_id, const std::string &name,
                                    const std::string &dir, unsigned short port = 0);
 
-/// A finished program with its wall time and resource usage.
+/// A finished program with its wall time and peak memory.
 struct Timed {
   isoprobe_test::Finished finished;
   long long elapsed_ms = 0;
-  long max_rss_kb = 0;
+  long max_rss_kb = -1;  // measured only when asked for
 };
 
-/// Runs argv to completion (killed after `timeout`) and measures it
-/// (wall time, peak RSS from wait4).
-Timed run_timed(const std::vector<std::string> &argv, milliseconds timeout);
+/// Runs argv to completion (killed after `timeout`) and measures its wall
+/// time, and with `peak_rss` its peak RSS (through `faults_helper peak-rss`;
+/// an upper bound that includes the small helper's own pages).
+Timed run_timed(const std::vector<std::string> &argv, milliseconds timeout, bool peak_rss = false);
 
 /// Lines of `text` (without the newlines).
 std::vector<std::string> lines_of(const std::string &text);

@@ -178,12 +178,13 @@ TEST_P(Flood, ClientReadsABoundedAmount) {
   FakeServer flood(c.behaviour, "", c.bytes);
   Snapshot leak_check({dir.path()});
   isoprobe_test::write_file(dir.file("flood"), info_text("127.0.0.1", flood.port(), dir.path(), 91));
-  Timed client = run_timed({ISOPROBE_COURSE_CLIENT, dir.path()}, std::chrono::seconds(30));
+  Timed client = run_timed({ISOPROBE_COURSE_CLIENT, dir.path()}, std::chrono::seconds(30), true);
   ASSERT_TRUE(client.finished.exited_with(0)) << client.finished.err;
   EXPECT_LE(client.elapsed_ms, 15000);
   const std::string expected_message(ISOPROBE_MAX_SOCKET_MESSAGE, 'x');
   EXPECT_EQ(client.finished.out, summary(1, 0, 1, 0, " " + expected_message)) << "at most 64 KiB were read";
-  EXPECT_LT(client.max_rss_kb, 32 * 1024) << "peak RSS of the client";
+  EXPECT_GT(client.max_rss_kb, 0);
+  EXPECT_LT(client.max_rss_kb, 8 * 1024) << "peak RSS of the client";
   EXPECT_TRUE(flood.wait_idle(std::chrono::seconds(10)));
   isoprobe_test::remove_tree(dir.file("flood"));
   measure(std::string("flood ") + c.name,

@@ -149,7 +149,7 @@ TEST(Faults, TwoThousandServersAsThreadsAndAClientPastFdSetsize) {
     // The client starts with the usual soft limit of 1024 and must raise it.
     Timed client = run_timed({ISOPROBE_FAULTS_HELPER, "nofile", "1024", std::to_string(limits.saved().rlim_max),
                               ISOPROBE_COURSE_CLIENT, dir.path()},
-                             std::chrono::seconds(90));
+                             std::chrono::seconds(90), true);
     ASSERT_TRUE(client.finished.exited_with(0)) << client.finished.err;
     std::string expected = "Total Servers: 2000\nHost: 2000\nContainer: 0\nVM: 0\nMessages:";
     for (int i = 0; i < n; ++i) expected += " s" + num(i) + " k" + num(i);
