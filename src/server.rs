@@ -185,10 +185,21 @@ pub fn shutdown_raw(raw: RawServer) -> Result<()> {
     let results = [
         crate::fd::close_raw(raw.client_fd),
         crate::fd::close_raw(raw.server_fd),
-        shm::remove_id(raw.shmid),
-        info_file::remove_path(&raw.info_file_path),
+        shm::remove_id(raw.shmid).or_else(already_gone),
+        info_file::remove_path(&raw.info_file_path).or_else(already_gone),
     ];
     results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
+}
+
+/// A segment or info file removed behind the server's back (ipcrm, rm) is
+/// what shutdown wanted anyway: not a failure to report (and exit 1 on).
+fn already_gone(e: Error) -> Result<()> {
+    match (e.call(), e.errno()) {
+        (Some("shmctl(IPC_RMID)"), libc::EINVAL | libc::EIDRM) | (Some("unlink"), libc::ENOENT) => {
+            Ok(())
+        }
+        _ => Err(e),
+    }
 }
 
 /// What `run` did.
