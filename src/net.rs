@@ -504,6 +504,15 @@ mod tests {
     }
 
     #[test]
+    fn descriptor_that_is_not_open_fails_without_waiting() {
+        let start = std::time::Instant::now();
+        let r = read_messages(&[i32::MAX - 1, -5], Duration::from_secs(5));
+        assert_eq!(r[0].as_ref().unwrap_err().errno(), libc::EBADF);
+        assert_eq!(r[1].as_ref().unwrap_err().errno(), libc::EBADF);
+        assert!(start.elapsed() < Duration::from_secs(1));
+    }
+
+    #[test]
     fn local_ipv4_is_assigned_here() {
         let ip = local_ipv4();
         assert!(ip.is_loopback() || interface_ipv4s().contains(&ip), "{ip}");

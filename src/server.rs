@@ -304,6 +304,20 @@ mod tests {
     }
 
     #[test]
+    fn shutdown_after_rm_and_ipcrm_closes_the_rest_and_succeeds() {
+        let dir = TempDir::new();
+        let s = setup(&dir, "a.txt", 16);
+        let mut server = Server::start(&s).unwrap();
+        let path = server.publish_info_file(&s).unwrap().to_owned();
+        let raw = server.into_raw();
+        std::fs::remove_file(&path).unwrap();
+        crate::shm::remove_id(raw.shmid).unwrap();
+        let listener = raw.server_fd;
+        shutdown_raw(raw).unwrap();
+        assert_eq!(unsafe { libc::fcntl(listener, libc::F_GETFD) }, -1);
+    }
+
+    #[test]
     fn oversized_shm_message_is_refused_before_anything_exists() {
         let dir = TempDir::new();
         let s = setup(&dir, "a.txt", 15);
