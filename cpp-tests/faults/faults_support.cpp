@@ -313,6 +313,11 @@ Timed run_timed(const std::vector<std::string> &program, milliseconds timeout, b
   return t;
 }
 
+long baseline_client_rss_kb() {
+  isoprobe_test::TempDir empty;
+  return run_timed({ISOPROBE_COURSE_CLIENT, empty.path()}, std::chrono::seconds(30), true).max_rss_kb;
+}
+
 std::vector<std::string> lines_of(const std::string &text) {
   std::vector<std::string> lines;
   std::istringstream s(text);
@@ -326,16 +331,6 @@ size_t count_lines_with(const std::string &text, const std::string &needle) {
   for (const auto &l : lines_of(text))
     if (l.find(needle) != std::string::npos) ++n;
   return n;
-}
-
-bool connection_refused(const std::string &ip, unsigned short port) {
-  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (s < 0) throw sys_fail("socket");
-  sockaddr_in a = loopback(port);
-  if (inet_pton(AF_INET, ip.c_str(), &a.sin_addr) != 1) throw std::runtime_error("not an IPv4 address: " + ip);
-  bool refused = connect(s, reinterpret_cast<sockaddr *>(&a), sizeof a) != 0 && errno == ECONNREFUSED;
-  close(s);
-  return refused;
 }
 
 bool is_listening(unsigned short port) {

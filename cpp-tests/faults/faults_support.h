@@ -177,13 +177,14 @@ struct Timed {
 /// an upper bound that includes the small helper's own pages).
 Timed run_timed(const std::vector<std::string> &argv, milliseconds timeout, bool peak_rss = false);
 
+/// Peak RSS in KiB of course_client on an empty directory: the baseline a
+/// memory bound is relative to (it differs between plain and sanitizer builds).
+long baseline_client_rss_kb();
+
 /// Lines of `text` (without the newlines).
 std::vector<std::string> lines_of(const std::string &text);
 /// How many lines of `text` contain `needle`.
 size_t count_lines_with(const std::string &text, const std::string &needle);
-
-/// True when a TCP connect to ip:port is refused (nothing listens there).
-bool connection_refused(const std::string &ip, unsigned short port);
 
 /// True when some socket of this network namespace listens on TCP `port`
 /// (/proc/net/tcp; unlike a test connect, looking does not wake a server).

@@ -66,8 +66,8 @@ TEST_P(ServerSignal, CleansUpAndExitsPromptly) {
       << "the handler re-raises the signal, so the parent sees the usual death (status " << status << ")";
   EXPECT_FALSE(isoprobe_test::shm_exists(segs[0])) << "segment removed";
   EXPECT_TRUE(all_entries(dir.path()).empty()) << "info file (and any temporary) removed";
+  // Not a test connect: on a busy loopback a freed port can be taken again at once.
   EXPECT_FALSE(is_listening(info.port)) << "listening socket closed";
-  EXPECT_TRUE(connection_refused(info.ip, info.port)) << "listening socket closed";
   EXPECT_EQ(server.err(), "") << "a signal death prints nothing";
   measure(std::string(c.api) + "+" + sigabbrev_np(c.sig),
           "exit " + std::to_string(took) + " ms after the signal; segment, info file, listener gone");
