@@ -38,7 +38,11 @@ fn main() {
     let root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
     // OUT_DIR is <target>/<profile>/build/isoprobe-<hash>/out.
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").unwrap());
-    let out = out_dir.ancestors().nth(3).unwrap().join("generated-include");
+    let out = out_dir
+        .ancestors()
+        .nth(3)
+        .unwrap()
+        .join("generated-include");
     std::fs::create_dir_all(&out).unwrap();
     println!("cargo:rerun-if-changed=cbindgen.toml");
     println!("cargo:rerun-if-changed=src/ffi");
@@ -111,7 +115,8 @@ fn read(root: &Path, rel: &str) -> String {
 }
 
 fn generate(root: &Path, h: &Header) -> String {
-    let mut config = cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
+    let mut config =
+        cbindgen::Config::from_file(root.join("cbindgen.toml")).expect("cbindgen.toml");
     config.include_guard = Some(h.guard.to_string());
     config.includes = h.includes.iter().map(|s| s.to_string()).collect();
     config.export.include = h.include.clone();

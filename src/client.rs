@@ -68,6 +68,15 @@ impl Probe {
     pub fn environment(&self) -> Environment {
         Environment::classify(self.shm.is_ok(), self.socket.is_ok())
     }
+
+    /// The System V key this client looked for: `ftok` of the announced path
+    /// and proj id, computed again (ftok depends only on the path's inode and
+    /// device and on the proj id). `None` when the info file was refused or
+    /// ftok fails here.
+    pub fn shm_key(&self) -> Option<libc::key_t> {
+        let info = self.info.as_ref().ok()?;
+        crate::shm::key_for(&info.shm_pathname, info.shm_proj_id).ok()
+    }
 }
 
 /// The info files in `dir`: regular files (symlinks followed), dot-files
@@ -82,8 +91,7 @@ pub fn list_info_files(dir: &str) -> Result<Vec<String>> {
         if name.as_bytes().first() == Some(&b'.') {
             continue;
         }
-        // metadata() follows symlinks: a link to a file counts, to a directory not.
-        if std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file()) {
+        if is_regular_file(&entry) {
             names.push(name);
         }
     }
@@ -92,6 +100,18 @@ pub fn list_info_files(dir: &str) -> Result<Vec<String>> {
         .into_iter()
         .map(|n| crate::info_file::join(dir, &n.to_string_lossy()))
         .collect())
+}
+
+/// True for a regular file, or a symlink to one. The type readdir reports
+/// (d_type) settles it without a stat per entry; only links (and file systems
+/// that report no type, where std falls back to lstat) cost a stat.
+fn is_regular_file(entry: &std::fs::DirEntry) -> bool {
+    match entry.file_type() {
+        // metadata() follows the link: a link to a file counts, to a directory not.
+        Ok(t) if t.is_symlink() => std::fs::metadata(entry.path()).is_ok_and(|m| m.is_file()),
+        Ok(t) => t.is_file(),
+        Err(_) => false,
+    }
 }
 
 fn io_error(call: &'static str, e: &std::io::Error) -> Error {
@@ -103,7 +123,7 @@ fn io_error(call: &'static str, e: &std::io::Error) -> Error {
 pub fn read_info_file(path: &str) -> std::result::Result<InfoFile, ParseError> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
-    let file = std::fs::OpenOptions::new()
+    let mut file = std::fs::OpenOptions::new()
         .read(true)
         .custom_flags(libc::O_NONBLOCK)
         .open(path)
@@ -114,10 +134,31 @@ pub fn read_info_file(path: &str) -> std::result::Result<InfoFile, ParseError> {
     if !meta.is_file() {
         return Err(ParseError("not a regular file".into()));
     }
-    let mut bytes = Vec::new();
-    file.take(MAX_INFO_FILE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(|e| ParseError(format!("cannot read: {e}")))?;
+    // Info files are published by rename, never rewritten in place, so the
+    // size fstat just gave is the whole file and one read gets it. The buffer
+    // has one byte more than the bound, so "too long" is still told apart.
+    // Size 0 may be a pseudo-file that does have content: read to the bound.
+    let size = meta.len();
+    let cap = match size {
+        0 => MAX_INFO_FILE_BYTES + 1,
+        n => n.min(MAX_INFO_FILE_BYTES as u64) as usize + 1,
+    };
+    let mut bytes = vec![0u8; cap];
+    let mut filled = 0;
+    loop {
+        match file.read(&mut bytes[filled..]) {
+            Ok(0) => break,
+            Ok(n) => {
+                filled += n;
+                if filled == cap || filled as u64 == size {
+                    break;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ParseError(format!("cannot read: {e}"))),
+        }
+    }
+    bytes.truncate(filled);
     InfoFile::parse(&bytes)
 }
 
@@ -183,7 +224,9 @@ pub fn probe_dir(dir: &str, timeout: Duration) -> Result<Vec<Probe>> {
 /// The messages one server sent: shm first, then socket.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Messages {
+    /// The segment's message, when the segment was attached.
     pub shm: Option<String>,
+    /// The socket's message, when the socket connected and sent one in time.
     pub socket: Option<String>,
 }
 
@@ -211,9 +254,13 @@ pub fn collect_messages(probes: &[Probe], timeout: Duration) -> Vec<Messages> {
 /// The printed summary.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Summary {
+    /// Servers that both channels reached.
     pub host: usize,
+    /// Servers that exactly one channel reached.
     pub container: usize,
+    /// Servers that no channel reached.
     pub vm: usize,
+    /// The non-empty messages, server by server, shm before socket.
     pub messages: Vec<String>,
 }
 
@@ -238,6 +285,7 @@ impl Summary {
         s
     }
 
+    /// Every server counted.
     pub fn total(&self) -> usize {
         self.host + self.container + self.vm
     }
@@ -345,6 +393,25 @@ mod tests {
             .map(|p| p.rsplit('/').next().unwrap().to_owned())
             .collect();
         assert_eq!(names, ["B", "a", "b", "linkfile"]);
+    }
+
+    #[test]
+    fn info_file_is_read_whole_and_bounded() {
+        let dir = TempDir::new();
+        let path = |n: &str| format!("{}/{n}", dir.path());
+        let text = format!("127.0.0.1\n5000\n{}\n7\n", "p".repeat(3000));
+        std::fs::write(path("ok"), &text).unwrap();
+        assert_eq!(read_info_file(&path("ok")).unwrap().render(), text);
+        std::fs::write(path("long"), vec![b'1'; MAX_INFO_FILE_BYTES + 1]).unwrap();
+        assert!(read_info_file(&path("long"))
+            .unwrap_err()
+            .0
+            .contains("longer"));
+        std::fs::write(path("empty"), "").unwrap();
+        assert!(read_info_file(&path("empty"))
+            .unwrap_err()
+            .0
+            .contains("empty"));
     }
 
     #[test]

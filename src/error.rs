@@ -9,7 +9,12 @@ use std::fmt;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Error {
     /// A system call failed: `call` is its name, `errno` the value it left.
-    Sys { call: &'static str, errno: i32 },
+    Sys {
+        /// The call's name, e.g. `"shmget"`.
+        call: &'static str,
+        /// The errno it left.
+        errno: i32,
+    },
     /// An argument was refused before any system call was made.
     Invalid(String),
 }

@@ -21,6 +21,7 @@ pub struct FdSet {
 }
 
 impl FdSet {
+    /// The empty set.
     pub fn new() -> FdSet {
         FdSet::default()
     }
@@ -183,6 +184,7 @@ pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize> {
 
 /// Raises the soft `RLIMIT_NOFILE` to at least `wanted` (bounded by the hard
 /// limit). Returns the soft limit in force afterwards.
+#[allow(clippy::unnecessary_cast)] // rlim_t is not u64 on every target
 pub fn raise_nofile_limit(wanted: u64) -> Result<u64> {
     let mut lim = libc::rlimit {
         rlim_cur: 0,

@@ -14,15 +14,22 @@ pub const MAX_INFO_FILE_BYTES: usize = 8192;
 /// What an info file announces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct InfoFile {
+    /// Line 1: the IPv4 address the server listens on.
     pub ip: Ipv4Addr,
+    /// Line 2: its TCP port.
     pub port: u16,
+    /// Line 3: the path given to `ftok` for the segment's key.
     pub shm_pathname: String,
+    /// Line 4: the `ftok` proj id.
     pub shm_proj_id: i32,
 }
 
 /// Why an info file was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseError(pub String);
+pub struct ParseError(
+    /// The one-line reason.
+    pub String,
+);
 
 impl fmt::Display for ParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -179,7 +186,8 @@ impl PublishedFile {
         let tmp = join(
             dir,
             &format!(
-                ".{name}.{}.{}.tmp",
+                ".{}.{}.{}.tmp",
+                temp_stem(name),
                 std::process::id(),
                 COUNTER.fetch_add(1, Ordering::Relaxed)
             ),
@@ -211,15 +219,48 @@ impl Drop for PublishedFile {
     }
 }
 
-/// `unlink(path)`; an empty path is a no-op.
+/// The start of `name` (at most `TEMP_STEM_BYTES`, on a char boundary) for
+/// the temporary's name: a name of NAME_MAX bytes is valid, and the dot,
+/// pid, counter and suffix must not push the temporary over that limit.
+fn temp_stem(name: &str) -> &str {
+    const TEMP_STEM_BYTES: usize = 64;
+    let mut end = name.len().min(TEMP_STEM_BYTES);
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    &name[..end]
+}
+
+/// Unlinks `old`, a server's previous info file, after it published `new`:
+/// a server announces itself in one file. Nothing happens when `old` names
+/// the same file as `new` (published again under the same name) or is
+/// already gone.
+pub fn remove_replaced(old: &str, new: &str) -> Result<()> {
+    use std::os::unix::fs::MetadataExt;
+    if old.is_empty() {
+        return Ok(());
+    }
+    if let (Ok(a), Ok(b)) = (std::fs::metadata(old), std::fs::metadata(new)) {
+        if a.dev() == b.dev() && a.ino() == b.ino() {
+            return Ok(());
+        }
+    }
+    remove_path(old)
+}
+
+/// `unlink(path)`; an empty path is a no-op, and so is a file already gone
+/// (someone cleaned the info directory while the server waited): the file
+/// is not there either way, which is all a shutdown needs.
 pub fn remove_path(path: &str) -> Result<()> {
     if path.is_empty() {
         return Ok(());
     }
     let cpath = c_path("info file path", path)?;
     // SAFETY: cpath is NUL-terminated.
-    check("unlink", unsafe { libc::unlink(cpath.as_ptr()) })?;
-    Ok(())
+    match check("unlink", unsafe { libc::unlink(cpath.as_ptr()) }) {
+        Err(e) if e.errno() != libc::ENOENT => Err(e),
+        _ => Ok(()),
+    }
 }
 
 /// The temporary dot-file: closed and unlinked on drop unless renamed.
@@ -360,6 +401,36 @@ mod tests {
         let path = file.path().to_owned();
         drop(file);
         assert!(!std::path::Path::new(&path).exists());
+        remove_path(&path).expect("already gone is not an error");
+    }
+
+    #[test]
+    fn longest_valid_name_publishes() {
+        let dir = crate::testutil::TempDir::new();
+        let name = "n".to_owned() + &"é".repeat(127); // 255 bytes; the stem cut falls inside a char
+        let file = PublishedFile::publish(dir.path(), &name, "x\n").unwrap();
+        assert!(file.path().ends_with(&name));
+    }
+
+    #[test]
+    fn replaced_file_is_removed_unless_it_is_the_new_one() {
+        let dir = crate::testutil::TempDir::new();
+        let old = PublishedFile::publish(dir.path(), "old", "x\n")
+            .unwrap()
+            .into_path();
+        let new = PublishedFile::publish(dir.path(), "new", "y\n")
+            .unwrap()
+            .into_path();
+        let same = format!("{}//new", dir.path());
+        remove_replaced(&same, &new).unwrap();
+        assert!(
+            std::path::Path::new(&new).exists(),
+            "same file under another spelling"
+        );
+        remove_replaced(&old, &new).unwrap();
+        assert!(!std::path::Path::new(&old).exists());
+        remove_replaced(&old, &new).unwrap(); // already gone
+        remove_path(&new).unwrap();
     }
 
     #[test]

@@ -5,9 +5,15 @@
 //! Layers: a safe core (`error`, `fd`, `shm`, `net`, `info_file`, `server`,
 //! `client`), the C ABI in `ffi`, and the generated headers in `include/` that
 //! add the course's C++ API on top of the C functions.
+//!
+//! `explain` names why each server was classified as it was; the programs
+//! `isoprobe-server` and `isoprobe-client` (src/bin/) are built on this API.
+
+#![warn(missing_docs)]
 
 pub mod client;
 pub mod error;
+pub mod explain;
 pub mod fd;
 pub mod ffi;
 pub mod info_file;

@@ -19,10 +19,15 @@ pub const PEER_CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 /// What a server is told to set up (the course's `server_setup_information`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Setup {
+    /// TCP port to listen on (0: any free port; the info file names the real one).
     pub port: u16,
+    /// Existing path given to `ftok` to name the segment.
     pub shm_pathname: String,
+    /// `ftok` proj id; its low 8 bits must not be 0.
     pub shm_proj_id: i32,
+    /// Name of the info file (a plain name, not starting with '.').
     pub info_file_name: String,
+    /// Directory the info file is published in.
     pub info_file_directory: String,
 }
 
@@ -40,7 +45,9 @@ impl Setup {
 /// Timeouts of `run`; the defaults are the course's.
 #[derive(Debug, Clone, Copy)]
 pub struct Timeouts {
+    /// How long to wait for a client (course: 120 s).
     pub accept: Duration,
+    /// How long to wait for the client to close after the message.
     pub peer_close: Duration,
 }
 
@@ -68,9 +75,13 @@ pub struct Server {
 /// The raw handles of a server whose ownership passed to C.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawServer {
+    /// The listening socket.
     pub server_fd: RawFd,
+    /// The accepted connection, or -1.
     pub client_fd: RawFd,
+    /// The created segment.
     pub shmid: i32,
+    /// The published info file, or empty.
     pub info_file_path: String,
 }
 
@@ -104,9 +115,14 @@ impl Server {
         self.segment.id()
     }
 
-    /// Publishes the info file; returns its path.
+    /// Publishes the info file; returns its path. Publishing again replaces
+    /// the previous file (removed unless it is the same one).
     pub fn publish_info_file(&mut self, setup: &Setup) -> Result<&str> {
         let file = publish(setup, self.address, self.segment.id())?;
+        // Taken out un-dropped: dropping it would unlink a same-named new file.
+        if let Some(previous) = self.info_file.take().map(PublishedFile::into_path) {
+            info_file::remove_replaced(&previous, file.path())?;
+        }
         Ok(self.info_file.insert(file).path())
     }
 
@@ -185,19 +201,18 @@ pub fn shutdown_raw(raw: RawServer) -> Result<()> {
     let results = [
         crate::fd::close_raw(raw.client_fd),
         crate::fd::close_raw(raw.server_fd),
-        shm::remove_id(raw.shmid).or_else(already_gone),
-        info_file::remove_path(&raw.info_file_path).or_else(already_gone),
+        shm::remove_id(raw.shmid).or_else(segment_already_gone),
+        info_file::remove_path(&raw.info_file_path),
     ];
     results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
 }
 
-/// A segment or info file removed behind the server's back (ipcrm, rm) is
-/// what shutdown wanted anyway: not a failure to report (and exit 1 on).
-fn already_gone(e: Error) -> Result<()> {
-    match (e.call(), e.errno()) {
-        (Some("shmctl(IPC_RMID)"), libc::EINVAL | libc::EIDRM) | (Some("unlink"), libc::ENOENT) => {
-            Ok(())
-        }
+/// A segment removed behind the server's back (ipcrm) is what shutdown
+/// wanted anyway, like an info file already gone (see `remove_path`): not a
+/// failure to report (and exit 1 on).
+fn segment_already_gone(e: Error) -> Result<()> {
+    match e.errno() {
+        libc::EINVAL | libc::EIDRM => Ok(()),
         _ => Err(e),
     }
 }
@@ -273,6 +288,25 @@ mod tests {
         drop(server);
         assert!(!std::path::Path::new(&path).exists());
         assert!(crate::shm::Attachment::attach(shmid, true).is_err());
+    }
+
+    #[test]
+    fn publishing_again_keeps_exactly_the_latest_file() {
+        let dir = TempDir::new();
+        let s = setup(&dir, "a.txt", 16);
+        let mut server = Server::start(&s).unwrap();
+        let first = server.publish_info_file(&s).unwrap().to_owned();
+        let again = server.publish_info_file(&s).unwrap().to_owned();
+        assert_eq!(first, again);
+        assert!(
+            std::path::Path::new(&again).exists(),
+            "same name: still there"
+        );
+        let renamed = setup(&dir, "b.txt", 16);
+        let second = server.publish_info_file(&renamed).unwrap().to_owned();
+        assert!(!std::path::Path::new(&first).exists(), "old name removed");
+        drop(server);
+        assert!(!std::path::Path::new(&second).exists());
     }
 
     #[test]

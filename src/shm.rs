@@ -144,17 +144,22 @@ pub struct Attachment {
 unsafe impl Send for Attachment {}
 unsafe impl Sync for Attachment {}
 
+/// Bytes of an attachment that are always safe to touch, whatever the
+/// segment's size: `shmat` maps whole pages and a segment has at least one
+/// byte, so the first page is always mapped (bytes past the segment's size
+/// read as zero). This bound needs no `shmctl(IPC_STAT)` per attach.
+fn readable_len() -> usize {
+    // SAFETY: sysconf has no memory-safety preconditions.
+    let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+    SHARED_MEMORY_SIZE.min(usize::try_from(page).unwrap_or(SHARED_MEMORY_SIZE))
+}
+
 impl Attachment {
     /// Attaches segment `shmid` (read-only when `readonly`).
     pub fn attach(shmid: i32, readonly: bool) -> Result<Attachment> {
         if shmid < 0 {
             return Err(Error::invalid(format!("shmid {shmid} is not a segment id")));
         }
-        let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
-        // SAFETY: ds is a valid out-buffer for IPC_STAT.
-        check("shmctl(IPC_STAT)", unsafe {
-            libc::shmctl(shmid, libc::IPC_STAT, &mut ds)
-        })?;
         let flags = if readonly { libc::SHM_RDONLY } else { 0 };
         // SAFETY: the kernel chooses the address; failure is (void*)-1.
         let addr = unsafe { libc::shmat(shmid, std::ptr::null(), flags) };
@@ -163,7 +168,7 @@ impl Attachment {
         }
         Ok(Attachment {
             addr: addr.cast(),
-            len: (ds.shm_segsz as usize).min(SHARED_MEMORY_SIZE),
+            len: readable_len(),
             shmid,
         })
     }
@@ -173,7 +178,8 @@ impl Attachment {
         self.shmid
     }
 
-    /// Bytes readable through this attachment (at most `SHARED_MEMORY_SIZE`).
+    /// Bytes readable through this attachment (`SHARED_MEMORY_SIZE`, bounded
+    /// by the page size).
     pub fn len(&self) -> usize {
         self.len
     }
@@ -184,8 +190,8 @@ impl Attachment {
     }
 
     fn bytes(&self) -> &[u8] {
-        // SAFETY: the mapping is at least `len` bytes (segment size) and lives
-        // until drop.
+        // SAFETY: `len` is at most one page, and shmat mapped at least one
+        // whole page (see `readable_len`); the mapping lives until drop.
         unsafe { std::slice::from_raw_parts(self.addr, self.len) }
     }
 
@@ -197,9 +203,7 @@ impl Attachment {
     /// The NUL-terminated string at the start, bounded by the segment size;
     /// invalid UTF-8 is replaced, not trusted.
     pub fn read_message(&self) -> String {
-        let bytes = self.bytes();
-        let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
-        String::from_utf8_lossy(&bytes[..end]).into_owned()
+        message_in(self.bytes())
     }
 
     /// Gives up ownership, leaving the segment attached (found again and
@@ -243,29 +247,43 @@ pub fn probe(path: &str, proj_id: i32) -> ShmProbe {
     }
 }
 
-/// Detaches one attachment per entry of `shmids` that this process made and
-/// leaked (the C API cannot carry the address in `live_server_info`).
+/// One System V attachment of this process, as `/proc/self/maps` lists it.
+#[derive(Debug, Clone, Copy)]
+struct Mapping {
+    start: usize,
+    len: usize,
+    readable: bool,
+}
+
+/// This process's System V attachments, by segment id.
 ///
 /// Linux lists each System V attachment in `/proc/self/maps` as
 /// `/SYSV<key> (deleted)` with the segment id as its inode number.
+fn sysv_mappings() -> Result<std::collections::HashMap<i32, Vec<Mapping>>> {
+    let maps = std::fs::read_to_string("/proc/self/maps")
+        .map_err(|e| Error::sys("open(/proc/self/maps)", e.raw_os_error().unwrap_or(0)))?;
+    let mut by_id: std::collections::HashMap<i32, Vec<Mapping>> = Default::default();
+    for line in maps.lines() {
+        if let Some((id, mapping)) = parse_sysv_mapping(line) {
+            by_id.entry(id).or_default().push(mapping);
+        }
+    }
+    Ok(by_id)
+}
+
+/// Detaches one attachment per entry of `shmids` that this process made and
+/// leaked (the C API cannot carry the address in `live_server_info`).
 pub fn detach_leaked(shmids: &[i32]) -> Result<usize> {
     let wanted: Vec<i32> = shmids.iter().copied().filter(|&id| id >= 0).collect();
     if wanted.is_empty() {
         return Ok(0);
     }
-    let maps = std::fs::read_to_string("/proc/self/maps")
-        .map_err(|e| Error::sys("open(/proc/self/maps)", e.raw_os_error().unwrap_or(0)))?;
-    let mut by_id: std::collections::HashMap<i32, Vec<usize>> = Default::default();
-    for line in maps.lines() {
-        if let Some((addr, id)) = parse_sysv_mapping(line) {
-            by_id.entry(id).or_default().push(addr);
-        }
-    }
+    let mut by_id = sysv_mappings()?;
     let mut detached = 0;
     for id in wanted {
-        if let Some(addr) = by_id.get_mut(&id).and_then(|v| v.pop()) {
-            // SAFETY: addr is the start of a live System V attachment of ours.
-            if unsafe { libc::shmdt(addr as *const libc::c_void) } == 0 {
+        if let Some(m) = by_id.get_mut(&id).and_then(|v| v.pop()) {
+            // SAFETY: m.start is the start of a live System V attachment of ours.
+            if unsafe { libc::shmdt(m.start as *const libc::c_void) } == 0 {
                 detached += 1;
             }
         }
@@ -273,11 +291,49 @@ pub fn detach_leaked(shmids: &[i32]) -> Result<usize> {
     Ok(detached)
 }
 
-/// `(start address, shmid)` of a System V mapping line in /proc/self/maps.
-fn parse_sysv_mapping(line: &str) -> Option<(usize, i32)> {
+/// The messages of segments `shmids`, read through attachments this process
+/// already holds (the ones `Attachment::leak` left): one read of
+/// `/proc/self/maps` for all of them instead of an attach, a fault on a fresh
+/// mapping and a detach per segment. A segment with no readable attachment
+/// here is attached briefly, as `read_message_by_id` does.
+///
+/// The attachments must not be detached by another thread meanwhile (the C
+/// API's contract: the records are the caller's until it disconnects).
+pub fn read_messages_by_id(shmids: &[i32]) -> Vec<Result<String>> {
+    let by_id = sysv_mappings().unwrap_or_default();
+    shmids
+        .iter()
+        .map(|&id| {
+            let held = by_id
+                .get(&id)
+                .and_then(|v| v.iter().find(|m| m.readable && m.len > 0));
+            match held {
+                Some(m) => {
+                    let len = m.len.min(readable_len());
+                    // SAFETY: /proc/self/maps listed this readable mapping of at
+                    // least `len` bytes just now, and nothing of ours unmaps it
+                    // before we are done (see the contract above).
+                    let bytes = unsafe { std::slice::from_raw_parts(m.start as *const u8, len) };
+                    Ok(message_in(bytes))
+                }
+                None => read_message_by_id(id),
+            }
+        })
+        .collect()
+}
+
+/// The NUL-terminated string at the start of `bytes` (all of it without a
+/// NUL); invalid UTF-8 is replaced, not trusted.
+fn message_in(bytes: &[u8]) -> String {
+    let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+    String::from_utf8_lossy(&bytes[..end]).into_owned()
+}
+
+/// `(shmid, mapping)` of a System V mapping line in /proc/self/maps.
+fn parse_sysv_mapping(line: &str) -> Option<(i32, Mapping)> {
     let mut fields = line.split_ascii_whitespace();
     let range = fields.next()?;
-    let _perms = fields.next()?;
+    let perms = fields.next()?;
     let _offset = fields.next()?;
     let _dev = fields.next()?;
     let inode = fields.next()?;
@@ -285,8 +341,15 @@ fn parse_sysv_mapping(line: &str) -> Option<(usize, i32)> {
     if !path.starts_with("/SYSV") {
         return None;
     }
-    let start = usize::from_str_radix(range.split('-').next()?, 16).ok()?;
-    Some((start, inode.parse().ok()?))
+    let (start, end) = range.split_once('-')?;
+    let start = usize::from_str_radix(start, 16).ok()?;
+    let end = usize::from_str_radix(end, 16).ok()?;
+    let mapping = Mapping {
+        start,
+        len: end.checked_sub(start)?,
+        readable: perms.starts_with('r'),
+    };
+    Some((inode.parse().ok()?, mapping))
 }
 
 #[cfg(test)]
@@ -318,6 +381,21 @@ mod tests {
     }
 
     #[test]
+    fn small_foreign_segment_reads_to_its_end_without_stat() {
+        // A segment smaller than SHARED_MEMORY_SIZE, filled with no NUL: the
+        // message stops where the segment does (the rest of the page is zero).
+        // SAFETY: plain syscall.
+        let id = unsafe { libc::shmget(libc::IPC_PRIVATE, 100, libc::IPC_CREAT | 0o600) };
+        assert!(id >= 0, "shmget: {}", Error::last("shmget"));
+        let seg = Segment { id };
+        {
+            let mut rw = Attachment::attach(seg.id(), false).unwrap();
+            rw.bytes_mut()[..100].fill(b'a');
+        }
+        assert_eq!(read_message_by_id(seg.id()).unwrap(), "a".repeat(100));
+    }
+
+    #[test]
     fn attachment_outlives_removal() {
         let seg = private_segment();
         seg.write_message(b"kept").unwrap();
@@ -332,6 +410,26 @@ mod tests {
         let id = Attachment::attach(seg.id(), true).unwrap().leak();
         assert_eq!(detach_leaked(&[id]).unwrap(), 1);
         assert_eq!(detach_leaked(&[id]).unwrap(), 0);
+    }
+
+    #[test]
+    fn leaked_attachments_are_read_in_place_and_others_attached() {
+        let held = private_segment();
+        held.write_message(b"held").unwrap();
+        let other = private_segment();
+        other.write_message(b"other").unwrap();
+        let id = Attachment::attach(held.id(), true).unwrap().leak();
+        let mapped_before = sysv_mappings().unwrap();
+        let got = read_messages_by_id(&[id, other.id(), -1]);
+        assert_eq!(got[0].as_deref().unwrap(), "held");
+        assert_eq!(got[1].as_deref().unwrap(), "other");
+        assert!(got[2].is_err());
+        // Reading added no attachment and left the held one in place.
+        let mapped_after = sysv_mappings().unwrap();
+        assert_eq!(mapped_after.get(&id).map(Vec::len), Some(1));
+        assert!(mapped_before.get(&other.id()).is_none());
+        assert!(mapped_after.get(&other.id()).is_none());
+        assert_eq!(detach_leaked(&[id]).unwrap(), 1);
     }
 
     #[test]

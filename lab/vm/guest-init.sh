@@ -35,6 +35,7 @@ mount -t proc proc /proc || fail "mount proc"
 mount -t sysfs sysfs /sys || fail "mount sysfs"
 mount -t tmpfs tmpfs /tmp || fail "mount tmpfs /tmp"
 hostname isoprobe-vm
+echo "hosts: files" >/etc/nsswitch.conf
 
 while read -r m; do
     [ -n "$m" ] || continue

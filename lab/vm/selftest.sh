@@ -115,6 +115,7 @@ if [ "${1:-}" = --inner ]; then
         fail "host could connect to 10.0.2.15:$port (expected unreachable)"
     fi
     say "boot 2: connect 10.0.2.15:$port from host fails as expected: $(tail -n1 "$tmp/connect.err" | sed 's/.*: //')"
+    say "boot 2 guest: $(grep -m1 "$ISOPROBE_VM_READY" "$log2" | tr -d '\r')"
     say "TIMING tcg: qemu start -> READY $(isoprobe_vm_elapsed "$t0" "$t_ready") s, -> info file on host $(isoprobe_vm_elapsed "$t0" "$t_info") s"
     stopline=$("$here/stop.sh" "$tmp/boot2.pid")
     say "boot 2: $stopline"

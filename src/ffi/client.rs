@@ -60,7 +60,10 @@ pub extern "C" fn isoprobe_client_count_servers(
                     info.client_fd = probe.socket.map_or(-1, IntoRawFd::into_raw_fd);
                     info.shmid = probe.shm.map_or(-1, |a| a.leak());
                 }
-                Err(e) => print_c(true, &format!("isoprobe: warning: {e}; counted as unreachable\n")),
+                Err(e) => print_c(
+                    true,
+                    &format!("isoprobe: warning: {e}; counted as unreachable\n"),
+                ),
             }
             // SAFETY: the caller's callback, given its own context and a valid record.
             unsafe { on_server(context, &info) };
@@ -73,7 +76,10 @@ pub extern "C" fn isoprobe_client_count_servers(
     })
 }
 
-fn servers_slice<'a>(servers: *const live_server_info, n: usize) -> Result<&'a [live_server_info], Failure> {
+fn servers_slice<'a>(
+    servers: *const live_server_info,
+    n: usize,
+) -> Result<&'a [live_server_info], Failure> {
     if n == 0 {
         return Ok(&[]);
     }
@@ -96,15 +102,28 @@ pub extern "C" fn isoprobe_client_print_server_infos(
 ) -> isoprobe_status {
     boundary(err, || {
         let servers = servers_slice(servers, n)?;
-        let fds: Vec<_> = servers.iter().filter(|s| s.client_fd >= 0).map(|s| s.client_fd).collect();
+        let fds: Vec<_> = servers
+            .iter()
+            .filter(|s| s.client_fd >= 0)
+            .map(|s| s.client_fd)
+            .collect();
         let read_timeout = Duration::from_millis(ISOPROBE_READ_TIMEOUT_MS.into());
         let mut socket_msgs = crate::net::read_messages(&fds, read_timeout).into_iter();
+        // Through the attachments count_servers left, all found at once.
+        let shmids: Vec<_> = servers
+            .iter()
+            .filter(|s| s.shmid >= 0)
+            .map(|s| s.shmid)
+            .collect();
+        let mut shm_msgs = crate::shm::read_messages_by_id(&shmids).into_iter();
         let mut envs = Vec::with_capacity(servers.len());
         let mut msgs = Vec::with_capacity(servers.len());
         for s in servers {
             envs.push(Environment::classify(s.shmid >= 0, s.client_fd >= 0));
             msgs.push(Messages {
-                shm: (s.shmid >= 0).then(|| crate::shm::read_message_by_id(s.shmid).ok()).flatten(),
+                shm: (s.shmid >= 0)
+                    .then(|| shm_msgs.next().and_then(|r| r.ok()))
+                    .flatten(),
                 socket: (s.client_fd >= 0)
                     .then(|| socket_msgs.next().and_then(|r| r.ok()))
                     .flatten(),
@@ -149,7 +168,9 @@ pub extern "C" fn isoprobe_client_get_message_from_socket(
     boundary(err, || {
         let info = deref(server, "server")?;
         if info.client_fd < 0 {
-            return Err(Error::invalid("server's socket is not connected (client_fd is -1)").into());
+            return Err(
+                Error::invalid("server's socket is not connected (client_fd is -1)").into(),
+            );
         }
         if !super::server::is_socket(info.client_fd, Some(false)) {
             return Err(Error::invalid(format!(
@@ -158,9 +179,10 @@ pub extern "C" fn isoprobe_client_get_message_from_socket(
             ))
             .into());
         }
-        let result = crate::net::read_messages(&[info.client_fd], Duration::from_millis(timeout_ms.into()))
-            .pop()
-            .expect("one result per fd");
+        let result =
+            crate::net::read_messages(&[info.client_fd], Duration::from_millis(timeout_ms.into()))
+                .pop()
+                .expect("one result per fd");
         match result {
             Ok(msg) => copy_out(&msg, buf, capacity).map(|_| OK),
             Err(e) if e.errno() == libc::ETIMEDOUT => Err(Failure::Timeout(format!(
@@ -231,7 +253,10 @@ pub extern "C" fn isoprobe_client_disconnect(
 /// print the summary on stdout (format of `isoprobe_client_print_server_infos`),
 /// disconnect.
 #[no_mangle]
-pub extern "C" fn isoprobe_client_run(directory: *const c_char, err: *mut isoprobe_error) -> isoprobe_status {
+pub extern "C" fn isoprobe_client_run(
+    directory: *const c_char,
+    err: *mut isoprobe_error,
+) -> isoprobe_status {
     boundary(err, || {
         let dir = c_str(directory, "directory")?;
         let mut warnings = Vec::new();

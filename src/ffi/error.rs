@@ -46,7 +46,12 @@ fn copy_truncated(dst: &mut [c_char], src: &str) {
 }
 
 impl isoprobe_error {
-    pub(crate) fn new(status: isoprobe_status, errno_value: c_int, call: &str, message: &str) -> Self {
+    pub(crate) fn new(
+        status: isoprobe_status,
+        errno_value: c_int,
+        call: &str,
+        message: &str,
+    ) -> Self {
         let mut e = isoprobe_error {
             status,
             errno_value,

@@ -24,7 +24,10 @@ impl From<Error> for Failure {
 
 /// Runs `body` with panics caught; fills `*err` (when non-NULL) on failure
 /// and clears it to `ISOPROBE_OK` on success.
-pub(crate) fn boundary(err: *mut isoprobe_error, body: impl FnOnce() -> Outcome) -> isoprobe_status {
+pub(crate) fn boundary(
+    err: *mut isoprobe_error,
+    body: impl FnOnce() -> Outcome,
+) -> isoprobe_status {
     let record = match catch_unwind(AssertUnwindSafe(body)) {
         Ok(Ok(status)) => isoprobe_error::new(status, 0, "", ""),
         Ok(Err(Failure::Core(e))) => isoprobe_error::from_error(&e),

@@ -42,7 +42,8 @@ pub extern "C" fn isoprobe_server_start_communication(
 
 /// Writes the info file `info_file_directory/info_file_name` atomically with
 /// the server's address, port, shm path and proj id, and stores its path in
-/// `server->info_file_path`.
+/// `server->info_file_path`. Called again, it replaces the server's previous
+/// info file (which is removed).
 #[no_mangle]
 pub extern "C" fn isoprobe_server_create_info_file(
     setup: *const server_setup_information,
@@ -54,13 +55,17 @@ pub extern "C" fn isoprobe_server_create_info_file(
         let info = deref_mut(server, "server")?;
         let raw = checked_handles(info)?;
         if raw.server_fd < 0 {
-            return Err(Error::invalid("server has no listening socket (call start_communication first)").into());
+            return Err(Error::invalid(
+                "server has no listening socket (call start_communication first)",
+            )
+            .into());
         }
         let address = crate::net::local_addr(raw.server_fd)?;
         let file = server::publish(&setup, address, raw.shmid)?;
         let path = IsoprobeString::from_str("info_file_path", file.path())?;
-        file.into_path(); // now owned by *server; shutdown unlinks it
+        let published = file.into_path(); // now owned by *server; shutdown unlinks it
         info.info_file_path = path;
+        crate::info_file::remove_replaced(&raw.info_file_path, &published)?;
         Ok(OK)
     })
 }
@@ -111,7 +116,9 @@ pub extern "C" fn isoprobe_server_write_to_socket(
         let info = checked_handles(deref(server, "server")?)?;
         let msg = c_str(msg, "msg")?;
         if info.client_fd < 0 {
-            return Err(Error::invalid("no client is connected (call get_connection first)").into());
+            return Err(
+                Error::invalid("no client is connected (call get_connection first)").into(),
+            );
         }
         crate::net::send_all_and_finish(info.client_fd, msg.as_bytes())?;
         Ok(OK)
@@ -132,7 +139,9 @@ pub extern "C" fn isoprobe_server_write_to_shm(
         let info = checked_handles(deref(server, "server")?)?;
         let msg = c_str(msg, "msg")?;
         if info.shmid < 0 {
-            return Err(Error::invalid("server has no segment (call start_communication first)").into());
+            return Err(
+                Error::invalid("server has no segment (call start_communication first)").into(),
+            );
         }
         crate::shm::write_message(info.shmid, msg.as_bytes())?;
         Ok(OK)
@@ -211,13 +220,24 @@ fn checked_handles(info: &live_server_info) -> Result<RawServer, Failure> {
         )))
     };
     if info.server_fd >= 0 && is_open(info.server_fd) && !is_socket(info.server_fd, Some(true)) {
-        return Err(invalid(format!("server_fd {} is not a listening socket", info.server_fd)));
+        return Err(invalid(format!(
+            "server_fd {} is not a listening socket",
+            info.server_fd
+        )));
     }
     if info.client_fd >= 0 && is_open(info.client_fd) && !is_socket(info.client_fd, Some(false)) {
-        return Err(invalid(format!("client_fd {} is not a connected socket", info.client_fd)));
+        return Err(invalid(format!(
+            "client_fd {} is not a connected socket",
+            info.client_fd
+        )));
     }
-    if info.shmid >= 0 && segment_creator(info.shmid).is_some_and(|pid| pid != unsafe { libc::getpid() }) {
-        return Err(invalid(format!("shmid {} is not a segment this process created", info.shmid)));
+    // SAFETY: getpid has no preconditions.
+    let me = unsafe { libc::getpid() };
+    if info.shmid >= 0 && segment_creator(info.shmid).is_some_and(|pid| pid != me) {
+        return Err(invalid(format!(
+            "shmid {} is not a segment this process created",
+            info.shmid
+        )));
     }
     if info.server_fd < -1 || info.client_fd < -1 || info.shmid < -1 {
         return Err(invalid("negative handle other than -1".into()));
@@ -253,7 +273,13 @@ pub(crate) fn is_socket(fd: c_int, listening: Option<bool>) -> bool {
     let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
     // SAFETY: val/len describe a writable c_int.
     let rc = unsafe {
-        libc::getsockopt(fd, libc::SOL_SOCKET, libc::SO_ACCEPTCONN, (&mut val as *mut c_int).cast(), &mut len)
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ACCEPTCONN,
+            (&mut val as *mut c_int).cast(),
+            &mut len,
+        )
     };
     rc == 0 && (val != 0) == want
 }

@@ -10,7 +10,10 @@ use libc::c_char;
 pub const ISOPROBE_STRING_CAPACITY: usize = 4096;
 
 /// A NUL-terminated string stored inline (`ISOPROBE_STRING_CAPACITY` bytes).
-/// Longer strings are refused, never truncated.
+/// Longer strings are refused, never truncated. In C, copy into `data` with
+/// a bound (snprintf) and check for truncation; in C++ it behaves like
+/// `std::string` (assignment, comparison, conversion, streaming) and throws
+/// `std::length_error` instead of truncating. See docs/strings.md.
 #[repr(C)]
 #[derive(Clone, Copy)]
 pub struct IsoprobeString {
@@ -68,7 +71,13 @@ mod tests {
         let s = IsoprobeString::from_str("x", "abc").unwrap();
         assert_eq!(s.to_str("x").unwrap(), "abc");
         let max = "a".repeat(ISOPROBE_STRING_CAPACITY - 1);
-        assert_eq!(IsoprobeString::from_str("x", &max).unwrap().to_str("x").unwrap(), max);
+        assert_eq!(
+            IsoprobeString::from_str("x", &max)
+                .unwrap()
+                .to_str("x")
+                .unwrap(),
+            max
+        );
         let over = "a".repeat(ISOPROBE_STRING_CAPACITY);
         assert!(IsoprobeString::from_str("x", &over).is_err());
         assert!(IsoprobeString::from_str("x", "a\0b").is_err());

@@ -8,7 +8,7 @@ use super::string::{IsoprobeString, ISOPROBE_STRING_CAPACITY};
 use crate::error::Result;
 use crate::server::{RawServer, Setup};
 use libc::{c_int, c_ushort};
-use static_assertions::{const_assert_eq, assert_eq_size};
+use static_assertions::{assert_eq_size, const_assert_eq};
 use std::mem::{align_of, offset_of, size_of};
 
 /// Size in bytes of every server's shared-memory segment.
