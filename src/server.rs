@@ -189,9 +189,22 @@ pub fn publish(setup: &Setup, address: SocketAddrV4, shmid: i32) -> Result<Publi
         shm_proj_id: setup.shm_proj_id,
     }
     .render();
-    let file = PublishedFile::publish(&setup.info_file_directory, &setup.info_file_name, &content)?;
-    crate::signals::protect_file(shmid, file.path());
-    Ok(file)
+    // Registered for signal-time removal before the rename makes the file
+    // visible: whoever sees it appear (a client, a test, a user) may send
+    // SIGTERM at once, and the handler must already know the file then.
+    let final_path = info_file::join(&setup.info_file_directory, &setup.info_file_name);
+    let previous = crate::signals::replace_file(shmid, Some(&final_path));
+    match PublishedFile::publish(&setup.info_file_directory, &setup.info_file_name, &content) {
+        Ok(file) => {
+            crate::signals::protect_file(shmid, file.path());
+            Ok(file)
+        }
+        Err(e) => {
+            let previous = previous.as_ref().and_then(|p| p.to_str().ok());
+            drop(crate::signals::replace_file(shmid, previous));
+            Err(e)
+        }
+    }
 }
 
 /// Frees a server's raw handles: closes both sockets, removes the segment,
