@@ -73,7 +73,9 @@ void Snapshot::check(const std::string &where) const {
   for (int id : now) EXPECT_TRUE(shm_.count(id)) << where << ": segment " << id << " was left behind";
   EXPECT_EQ(isoprobe_test::open_fd_count(), fds_) << where << ": descriptors leaked or lost";
   EXPECT_EQ(thread_count(), threads_) << where << ": threads left running";
-  if (!had_children_) EXPECT_FALSE(has_children()) << where << ": a child process is left";
+  if (!had_children_) {
+    EXPECT_FALSE(has_children()) << where << ": a child process is left";
+  }
   for (size_t i = 0; i < dirs_.size(); ++i)
     EXPECT_EQ(all_entries(dirs_[i]), entries_[i]) << where << ": entries of " << dirs_[i] << " changed";
 }
@@ -255,7 +257,9 @@ Found count_servers_c(const std::string &dir, unsigned timeout_ms) {
     static_cast<std::vector<live_server_info> *>(context)->push_back(*server);
   };
   f.status = isoprobe_client_count_servers(dir.c_str(), timeout_ms, collect, &f.servers, &n, &f.error);
-  if (f.status == ISOPROBE_OK) EXPECT_EQ(n, f.servers.size());
+  if (f.status == ISOPROBE_OK) {
+    EXPECT_EQ(n, f.servers.size());
+  }
   return f;
 }
 
