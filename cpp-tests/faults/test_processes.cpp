@@ -153,8 +153,9 @@ TEST(Faults, ClientKilledMidRunServersStillEndAndCleanUp) {
   EXPECT_TRUE(all_entries(dir.path()).empty());
   measure("client SIGKILL mid-run", "3 servers ended within " + std::to_string(took) +
                                         " ms of the kill (peer-close timeout " + std::to_string(close_ms) + " ms), " +
-                                        std::to_string(clean_exits) +
-                                        " with exit 0, the rest exit 1; segments and info files gone");
+                                        std::to_string(clean_exits) + " exit 0, " +
+                                        std::to_string(servers.size() - clean_exits) +
+                                        " exit 1 (one system error line); segments and info files gone");
 }
 
 // A client that is stopped (not killed) mid-run keeps its connections open:
