@@ -148,7 +148,7 @@ fn mutate(rng: &mut XorShift, valid: &[u8]) -> Vec<u8> {
                 let n = rng.below(64);
                 b.extend((0..n).map(|_| rng.next() as u8));
             }
-            5 | 6 | 7 => {
+            5..=7 => {
                 // Replace one field with a tricky token.
                 let text = String::from_utf8_lossy(&b).into_owned();
                 let mut lines: Vec<&str> = text.split('\n').collect();
@@ -177,7 +177,7 @@ fn mutate(rng: &mut XorShift, valid: &[u8]) -> Vec<u8> {
             _ => {
                 // Grow to around the size bound.
                 let target = MAX_INFO_FILE_BYTES - 2 + rng.below(5);
-                b.resize(target.max(b.len()), *rng.pick(&[b'a', b'\n', b'1']));
+                b.resize(target.max(b.len()), *rng.pick(b"a\n1"));
             }
         }
     }
