@@ -204,8 +204,21 @@ pub fn probe_files(paths: Vec<String>, timeout: Duration) -> Vec<Probe> {
 }
 
 /// Lists `dir` and probes every server in it.
+///
+/// A `socket()` that fails is this process's own shortage (EMFILE when the
+/// fd limit could not be raised far enough, ENOBUFS...), not a fact about
+/// a server: it is reported as the client's system error instead of
+/// counting reachable servers as containers or VMs.
 pub fn probe_dir(dir: &str, timeout: Duration) -> Result<Vec<Probe>> {
-    Ok(probe_files(list_info_files(dir)?, timeout))
+    let probes = probe_files(list_info_files(dir)?, timeout);
+    let own_failure = probes.iter().find_map(|p| match &p.socket {
+        Err(e) if e.call() == Some("socket") => Some(e.clone()),
+        _ => None,
+    });
+    match own_failure {
+        Some(e) => Err(e),
+        None => Ok(probes),
+    }
 }
 
 /// The messages one server sent: shm first, then socket.

@@ -76,22 +76,32 @@ impl InfoFile {
         }
         let ip = match lines[0].parse::<Ipv4Addr>() {
             Ok(ip) => ip,
-            Err(_) => return bad(format!("line 1: {:?} is not an IPv4 address", lines[0])),
+            Err(_) => {
+                return bad(format!(
+                    "line 1: {} is not an IPv4 address",
+                    quoted(lines[0])
+                ))
+            }
         };
-        let port = match lines[1].parse::<u16>() {
-            Ok(p) if p != 0 => p,
-            _ => return bad(format!("line 2: {:?} is not a port in 1..65535", lines[1])),
+        let port = match canonical_decimal(lines[1]).map(u16::try_from) {
+            Some(Ok(p)) if p != 0 => p,
+            _ => {
+                return bad(format!(
+                    "line 2: {} is not a port in 1..65535",
+                    quoted(lines[1])
+                ))
+            }
         };
         let shm_pathname = lines[2];
         if shm_pathname.is_empty() {
             return bad("line 3: shm pathname is empty");
         }
-        let shm_proj_id = match lines[3].parse::<i32>() {
-            Ok(id) if id & 0xff != 0 => id,
+        let shm_proj_id = match canonical_decimal(lines[3]).map(i32::try_from) {
+            Some(Ok(id)) if id & 0xff != 0 => id,
             _ => {
                 return bad(format!(
-                    "line 4: {:?} is not a proj id (integer with a nonzero low byte)",
-                    lines[3]
+                    "line 4: {} is not a proj id (integer with a nonzero low byte)",
+                    quoted(lines[3])
                 ))
             }
         };
@@ -101,6 +111,34 @@ impl InfoFile {
             shm_pathname: shm_pathname.to_owned(),
             shm_proj_id,
         })
+    }
+}
+
+/// A field quoted for a warning line: escaped, and cut short so a huge
+/// line still makes a readable warning.
+fn quoted(field: &str) -> String {
+    const SHOWN: usize = 40;
+    match field.char_indices().nth(SHOWN) {
+        Some((cut, _)) => format!("{:?}... ({} bytes)", &field[..cut], field.len()),
+        None => format!("{field:?}"),
+    }
+}
+
+/// An integer written the way `render` writes one: ASCII digits with an
+/// optional leading '-', no '+', no leading zeros, no "-0". Rust's `parse`
+/// also takes "+80" and "0080"; accepting those would let two different
+/// files describe one server, and a file would not survive a re-render.
+fn canonical_decimal(text: &str) -> Option<i64> {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let canonical = !digits.is_empty()
+        && digits.len() <= 11
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (digits == "0" || !digits.starts_with('0'))
+        && text != "-0";
+    if canonical {
+        text.parse().ok()
+    } else {
+        None
     }
 }
 
@@ -320,6 +358,9 @@ mod tests {
             (b"1.1.1.1\n0\nabcd\n10\n", "port"),
             (b"1.1.1.1\n70000\nabcd\n10\n", "port"),
             (b"1.1.1.1\nabc\nabcd\n10\n", "port"),
+            (b"1.1.1.1\n+1234\nabcd\n10\n", "port"),
+            (b"1.1.1.1\n01234\nabcd\n10\n", "port"),
+            (b"1.1.1.1\n1234\nabcd\n010\n", "proj id"),
             (b"1.1.1.1\n1234\n\n10\n", "empty"),
             (b"1.1.1.1\n1234\nabcd\n0\n", "proj id"),
             (b"1.1.1.1\n1234\nabcd\n10\nextra\n", "5 lines"),
@@ -333,6 +374,12 @@ mod tests {
                 String::from_utf8_lossy(bytes)
             );
         }
+        let huge_field = format!("{}\n1\nx\n1\n", "9".repeat(5000));
+        let reason = InfoFile::parse(huge_field.as_bytes()).unwrap_err().0;
+        assert!(
+            reason.len() < 120 && reason.contains("5000 bytes"),
+            "{reason}"
+        );
         let long = vec![b'1'; MAX_INFO_FILE_BYTES + 1];
         assert!(InfoFile::parse(&long).unwrap_err().0.contains("longer"));
     }

@@ -352,7 +352,17 @@ pub fn read_messages(fds: &[RawFd], timeout: Duration) -> Vec<Result<String>> {
     let deadline = deadline_after(timeout);
     let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); fds.len()];
     let mut results: Vec<Option<Result<String>>> = vec![None; fds.len()];
-    let mut open: Vec<usize> = (0..fds.len()).collect();
+    // A descriptor that is not open (a stale or uninitialised record from C)
+    // fails here, before it can size the select bitmap.
+    let mut open: Vec<usize> = Vec::with_capacity(fds.len());
+    for (i, &fd) in fds.iter().enumerate() {
+        // SAFETY: F_GETFD only queries the descriptor table.
+        if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+            results[i] = Some(Err(Error::sys("recv", libc::EBADF)));
+        } else {
+            open.push(i);
+        }
+    }
     let mut chunk = vec![0u8; 16 * 1024];
     while !open.is_empty() {
         let mut read = FdSet::new();
@@ -491,6 +501,15 @@ mod tests {
         assert_eq!(msgs[0].as_ref().unwrap().len(), MAX_SOCKET_MESSAGE);
         drop(client);
         writer.join().unwrap();
+    }
+
+    #[test]
+    fn descriptor_that_is_not_open_fails_without_waiting() {
+        let start = std::time::Instant::now();
+        let r = read_messages(&[i32::MAX - 1, -5], Duration::from_secs(5));
+        assert_eq!(r[0].as_ref().unwrap_err().errno(), libc::EBADF);
+        assert_eq!(r[1].as_ref().unwrap_err().errno(), libc::EBADF);
+        assert!(start.elapsed() < Duration::from_secs(1));
     }
 
     #[test]

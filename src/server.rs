@@ -189,9 +189,22 @@ pub fn publish(setup: &Setup, address: SocketAddrV4, shmid: i32) -> Result<Publi
         shm_proj_id: setup.shm_proj_id,
     }
     .render();
-    let file = PublishedFile::publish(&setup.info_file_directory, &setup.info_file_name, &content)?;
-    crate::signals::protect_file(shmid, file.path());
-    Ok(file)
+    // Registered for signal-time removal before the rename makes the file
+    // visible: whoever sees it appear (a client, a test, a user) may send
+    // SIGTERM at once, and the handler must already know the file then.
+    let final_path = info_file::join(&setup.info_file_directory, &setup.info_file_name);
+    let previous = crate::signals::replace_file(shmid, Some(&final_path));
+    match PublishedFile::publish(&setup.info_file_directory, &setup.info_file_name, &content) {
+        Ok(file) => {
+            crate::signals::protect_file(shmid, file.path());
+            Ok(file)
+        }
+        Err(e) => {
+            let previous = previous.as_ref().and_then(|p| p.to_str().ok());
+            drop(crate::signals::replace_file(shmid, previous));
+            Err(e)
+        }
+    }
 }
 
 /// Frees a server's raw handles: closes both sockets, removes the segment,
@@ -201,10 +214,20 @@ pub fn shutdown_raw(raw: RawServer) -> Result<()> {
     let results = [
         crate::fd::close_raw(raw.client_fd),
         crate::fd::close_raw(raw.server_fd),
-        shm::remove_id(raw.shmid),
+        shm::remove_id(raw.shmid).or_else(segment_already_gone),
         info_file::remove_path(&raw.info_file_path),
     ];
     results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
+}
+
+/// A segment removed behind the server's back (ipcrm) is what shutdown
+/// wanted anyway, like an info file already gone (see `remove_path`): not a
+/// failure to report (and exit 1 on).
+fn segment_already_gone(e: Error) -> Result<()> {
+    match e.errno() {
+        libc::EINVAL | libc::EIDRM => Ok(()),
+        _ => Err(e),
+    }
 }
 
 /// What `run` did.
@@ -325,6 +348,20 @@ mod tests {
         };
         assert_eq!(run(&s, "m", "n", t).unwrap(), RunOutcome::NoClient);
         assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn shutdown_after_rm_and_ipcrm_closes_the_rest_and_succeeds() {
+        let dir = TempDir::new();
+        let s = setup(&dir, "a.txt", 16);
+        let mut server = Server::start(&s).unwrap();
+        let path = server.publish_info_file(&s).unwrap().to_owned();
+        let raw = server.into_raw();
+        std::fs::remove_file(&path).unwrap();
+        crate::shm::remove_id(raw.shmid).unwrap();
+        let listener = raw.server_fd;
+        shutdown_raw(raw).unwrap();
+        assert_eq!(unsafe { libc::fcntl(listener, libc::F_GETFD) }, -1);
     }
 
     #[test]

@@ -59,11 +59,21 @@ fn find(shmid: i32) -> Option<&'static Slot> {
 
 /// Adds the info file of the server owning `shmid`.
 pub fn protect_file(shmid: i32, path: &str) {
-    let (Some(slot), Ok(cpath)) = (find(shmid), CString::new(path)) else {
-        return;
+    drop(replace_file(shmid, Some(path)));
+}
+
+/// Sets the info file of the server owning `shmid` (`None`: no file) and
+/// returns the one set before, so a failed publication can put it back.
+pub fn replace_file(shmid: i32, path: Option<&str>) -> Option<CString> {
+    let slot = find(shmid)?;
+    let new = match path.map(CString::new) {
+        Some(Ok(cpath)) => cpath.into_raw(),
+        Some(Err(_)) => return None,
+        None => std::ptr::null_mut(),
     };
-    let old = slot.path.swap(cpath.into_raw(), Ordering::AcqRel);
-    free_path(old);
+    let old = slot.path.swap(new, Ordering::AcqRel);
+    // SAFETY: as in `free_path`: from CString::into_raw, and ours after the swap.
+    (!old.is_null()).then(|| unsafe { CString::from_raw(old) })
 }
 
 /// Forgets the server owning `shmid` (it is shutting down normally).
@@ -159,5 +169,16 @@ mod tests {
         assert!(find(1_000_001).is_some());
         release(1_000_001);
         assert!(find(1_000_001).is_none());
+    }
+
+    #[test]
+    fn replace_file_hands_back_the_previous_registration() {
+        assert!(protect(1_000_002));
+        assert!(replace_file(1_000_002, Some("/nonexistent/a")).is_none());
+        let previous = replace_file(1_000_002, Some("/nonexistent/b")).unwrap();
+        assert_eq!(previous.to_str(), Ok("/nonexistent/a"));
+        let previous = replace_file(1_000_002, None).unwrap();
+        assert_eq!(previous.to_str(), Ok("/nonexistent/b"));
+        release(1_000_002);
     }
 }

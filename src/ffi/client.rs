@@ -172,6 +172,13 @@ pub extern "C" fn isoprobe_client_get_message_from_socket(
                 Error::invalid("server's socket is not connected (client_fd is -1)").into(),
             );
         }
+        if !super::server::is_socket(info.client_fd, Some(false)) {
+            return Err(Error::invalid(format!(
+                "client_fd {} is not a connected socket (live_server_info uninitialised?)",
+                info.client_fd
+            ))
+            .into());
+        }
         let result =
             crate::net::read_messages(&[info.client_fd], Duration::from_millis(timeout_ms.into()))
                 .pop()

@@ -113,7 +113,7 @@ pub extern "C" fn isoprobe_server_write_to_socket(
     err: *mut isoprobe_error,
 ) -> isoprobe_status {
     boundary(err, || {
-        let info = deref(server, "server")?;
+        let info = checked_handles(deref(server, "server")?)?;
         let msg = c_str(msg, "msg")?;
         if info.client_fd < 0 {
             return Err(
@@ -134,7 +134,9 @@ pub extern "C" fn isoprobe_server_write_to_shm(
     err: *mut isoprobe_error,
 ) -> isoprobe_status {
     boundary(err, || {
-        let info = deref(server, "server")?;
+        // Checked: root may attach any segment, so a stale or uninitialised
+        // record must not make this write into another process's segment.
+        let info = checked_handles(deref(server, "server")?)?;
         let msg = c_str(msg, "msg")?;
         if info.shmid < 0 {
             return Err(
@@ -217,19 +219,21 @@ fn checked_handles(info: &live_server_info) -> Result<RawServer, Failure> {
             "{what} (live_server_info uninitialised or not from start_communication?)"
         )))
     };
-    if info.server_fd >= 0 && !is_socket(info.server_fd, Some(true)) {
+    if info.server_fd >= 0 && is_open(info.server_fd) && !is_socket(info.server_fd, Some(true)) {
         return Err(invalid(format!(
             "server_fd {} is not a listening socket",
             info.server_fd
         )));
     }
-    if info.client_fd >= 0 && !is_socket(info.client_fd, Some(false)) {
+    if info.client_fd >= 0 && is_open(info.client_fd) && !is_socket(info.client_fd, Some(false)) {
         return Err(invalid(format!(
             "client_fd {} is not a connected socket",
             info.client_fd
         )));
     }
-    if info.shmid >= 0 && !created_by_this_process(info.shmid) {
+    // SAFETY: getpid has no preconditions.
+    let me = unsafe { libc::getpid() };
+    if info.shmid >= 0 && segment_creator(info.shmid).is_some_and(|pid| pid != me) {
         return Err(invalid(format!(
             "shmid {} is not a segment this process created",
             info.shmid
@@ -239,12 +243,22 @@ fn checked_handles(info: &live_server_info) -> Result<RawServer, Failure> {
         return Err(invalid("negative handle other than -1".into()));
     }
     let path = info.info_file_path.to_str("info_file_path")?.to_owned();
+    // A descriptor closed behind the library's back is nothing to close (and
+    // must not be: its number may be reused by the time shutdown runs). A
+    // segment removed behind its back (ipcrm) stays: removing it again is
+    // harmless, and shutdown_raw takes "already gone" as done.
+    let open_or_none = |fd: c_int| if fd >= 0 && is_open(fd) { fd } else { -1 };
     Ok(RawServer {
-        server_fd: info.server_fd,
-        client_fd: info.client_fd,
+        server_fd: open_or_none(info.server_fd),
+        client_fd: open_or_none(info.client_fd),
         shmid: info.shmid,
         info_file_path: path,
     })
+}
+
+fn is_open(fd: c_int) -> bool {
+    // SAFETY: F_GETFD only queries the descriptor table.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
 }
 
 /// True when `fd` is a socket (and, if given, listening or not).
@@ -270,8 +284,16 @@ pub(crate) fn is_socket(fd: c_int, listening: Option<bool>) -> bool {
     rc == 0 && (val != 0) == want
 }
 
-fn created_by_this_process(shmid: c_int) -> bool {
+/// The pid that created segment `shmid`; `None` when no segment has that id
+/// (any more). A segment we may not even look at counts as someone else's.
+fn segment_creator(shmid: c_int) -> Option<libc::pid_t> {
     let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
     // SAFETY: ds is a valid out-buffer for IPC_STAT.
-    unsafe { libc::shmctl(shmid, libc::IPC_STAT, &mut ds) == 0 && ds.shm_cpid == libc::getpid() }
+    if unsafe { libc::shmctl(shmid, libc::IPC_STAT, &mut ds) } == 0 {
+        return Some(ds.shm_cpid);
+    }
+    match crate::error::errno() {
+        libc::EINVAL | libc::EIDRM => None,
+        _ => Some(0),
+    }
 }
