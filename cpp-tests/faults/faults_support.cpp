@@ -366,6 +366,18 @@ Info read_info(const std::string &path) {
 
 bool is_root() { return geteuid() == 0; }
 
+bool can_switch_user() {
+  // Root of a user namespace that maps only itself (unshare -r, the suite
+  // run "in a container") is uid 0 yet cannot become uid 65534: try it.
+  static const bool can = [] {
+    pid_t pid = fork();
+    if (pid == 0) _exit(setgid(65534) == 0 && setuid(65534) == 0 ? 0 : 1);
+    int status = 0;
+    return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }();
+  return can;
+}
+
 struct rlimit nofile() {
   struct rlimit lim;
   getrlimit(RLIMIT_NOFILE, &lim);

@@ -202,6 +202,16 @@ Info read_info(const std::string &path);
 /// True when this process may change user ids (the cases that need an
 /// unprivileged client run it through `faults_helper as-user`).
 bool is_root();
+/// True when this process can run a child as uid/gid 65534 (false for root
+/// of a user namespace that maps only itself).
+bool can_switch_user();
+/// The skip reason for cases that need an unprivileged child but cannot have one.
+#define ISOPROBE_SKIP_UNLESS_UNPRIVILEGED_CHILD_POSSIBLE()                                                   \
+  do {                                                                                                      \
+    if (is_root() && !can_switch_user())                                                                    \
+      GTEST_SKIP() << "uid 0 here cannot switch to uid 65534 (a user namespace mapping only root?), and "   \
+                      "root bypasses the permission this case is about";                                    \
+  } while (0)
 
 /// The soft/hard RLIMIT_NOFILE; `set_nofile` returns false on failure.
 struct rlimit nofile();

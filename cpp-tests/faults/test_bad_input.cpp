@@ -131,6 +131,7 @@ TEST(BadInput, ClientDirectoryMissingOrNotADirectory) {
 }
 
 TEST(BadInput, ClientDirectoryNotReadable) {
+  ISOPROBE_SKIP_UNLESS_UNPRIVILEGED_CHILD_POSSIBLE();
   TempDir dir;
   Snapshot leak_check({dir.path()});
   ASSERT_EQ(mkdir(dir.file("locked").c_str(), 0), 0);
@@ -234,6 +235,7 @@ TEST_F(ServerBadInput, InfoDirectoryMissing) {
 }
 
 TEST_F(ServerBadInput, InfoDirectoryNotWritableForTheServersUser) {
+  ISOPROBE_SKIP_UNLESS_UNPRIVILEGED_CHILD_POSSIBLE();
   // Root writes anywhere, so then the server runs as nobody in a directory
   // of root's; otherwise the directory is made read-only for its owner.
   ASSERT_EQ(chmod(info.path().c_str(), is_root() ? 0755 : 0555), 0);

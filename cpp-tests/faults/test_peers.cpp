@@ -221,6 +221,7 @@ TEST(Faults, UnterminatedMessageFromAServerThatNeverCloses) {
 // Root bypasses IPC permission checks, so the client runs as nobody.
 TEST(Faults, SegmentOfAnotherOwnerIsNotAttachable) {
   if (!is_root()) GTEST_SKIP() << "needs root to run the client as another user (root itself bypasses IPC modes)";
+  ISOPROBE_SKIP_UNLESS_UNPRIVILEGED_CHILD_POSSIBLE();
   TempDir dir;
   FakeServer server(FakeServer::Behaviour::WriteAndClose, "sock-msg");
   Snapshot leak_check({dir.path()});
