@@ -5,7 +5,6 @@
 #pragma once
 
 #include <arpa/inet.h>
-#include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -25,20 +24,14 @@
 
 #include "client.h"
 #include "server.h"
+#include "server_setup.h"
 #include "test_support.h"
 
 namespace core_test {
 
-inline server_setup_information make_setup(const std::string &shm_pathname, int proj_id, const std::string &name,
-                                           const std::string &dir, unsigned short port = 0) {
-  server_setup_information s = {};
-  s.port = port;
-  s.shm_pathname = shm_pathname;
-  s.shm_proj_id = proj_id;
-  s.info_file_name = name;
-  s.info_file_directory = dir;
-  return s;
-}
+using isoprobe_test::all_entries;
+using isoprobe_test::info_text;
+using isoprobe_test::make_setup;
 
 /// A live_server_info holding nothing (what shutdown leaves behind).
 inline live_server_info empty_info() {
@@ -53,17 +46,6 @@ inline key_t key_of(const std::string &path, int proj_id) { return ftok(path.c_s
 inline int segment_lookup_errno(key_t key) {
   errno = 0;
   return shmget(key, 0, 0) == -1 ? errno : 0;
-}
-
-/// Every entry of `dir` but "." and "..", dot-files included.
-inline std::vector<std::string> all_entries(const std::string &dir) {
-  std::vector<std::string> names;
-  DIR *d = opendir(dir.c_str());
-  if (d == nullptr) return names;
-  while (dirent *e = readdir(d))
-    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) names.push_back(e->d_name);
-  closedir(d);
-  return names;
 }
 
 inline bool fd_is_open(int fd) { return fcntl(fd, F_GETFD) != -1; }
@@ -157,12 +139,6 @@ inline std::string capture_stdout(const std::function<void()> &f) {
   read_to_eof(p[0], out, 1000);
   close(p[0]);
   return out;
-}
-
-/// An info file's exact content.
-inline std::string info_content(const std::string &ip, unsigned short port, const std::string &shm_pathname,
-                                int proj_id) {
-  return ip + "\n" + std::to_string(port) + "\n" + shm_pathname + "\n" + std::to_string(proj_id) + "\n";
 }
 
 /// A server driven step by step through the C API; shut down on destruction

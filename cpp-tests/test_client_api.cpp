@@ -72,7 +72,7 @@ class ClientApi : public ::testing::Test {
 
   /// An info file announcing a server that cannot be reached either way.
   void write_unreachable(const std::string &name) {
-    isoprobe_test::write_file(info_dir.file(name), info_content("127.0.0.1", refused_port(), key_path(name), 7));
+    isoprobe_test::write_file(info_dir.file(name), info_text("127.0.0.1", refused_port(), key_path(name), 7));
   }
 
   std::unique_ptr<CServer> server(const std::string &name, int proj) {
@@ -136,7 +136,7 @@ TEST_F(ClientApi, CountServersReachesALiveServerBothWays) {
 TEST_F(ClientApi, CountServersClassifiesAMissingShmPathAsNoSegment) {
   auto srv = server("sockonly", 62);
   isoprobe_test::write_file(info_dir.file("sockonly"),
-                            info_content(ip_of(srv->address()), port_of(srv->address()), keys.file("absent"), 62));
+                            info_text(ip_of(srv->address()), port_of(srv->address()), keys.file("absent"), 62));
   std::vector<live_server_info> servers;
   size_t n = 0;
   ASSERT_EQ(c_count(info_dir.path(), servers, &n), ISOPROBE_OK);
@@ -193,12 +193,12 @@ TEST_F(ClientApi, PrintClassifiesAndOrdersMessagesExactly) {
   auto shm_only = server("b-shm", 64);
   ASSERT_EQ(shm_only->write_shm("s2"), ISOPROBE_OK);
   isoprobe_test::write_file(info_dir.file("b-shm"),
-                            info_content("127.0.0.1", refused_port(), keys.file("b-shm"), 64));
+                            info_text("127.0.0.1", refused_port(), keys.file("b-shm"), 64));
   auto sock_only = server("c-sock", 65);
   ASSERT_EQ(sock_only->write_shm("never-read"), ISOPROBE_OK);
-  isoprobe_test::write_file(info_dir.file("c-sock"), info_content(ip_of(sock_only->address()),
-                                                                  port_of(sock_only->address()),
-                                                                  keys.file("c-absent"), 65));
+  isoprobe_test::write_file(info_dir.file("c-sock"), info_text(ip_of(sock_only->address()),
+                                                               port_of(sock_only->address()),
+                                                               keys.file("c-absent"), 65));
   write_unreachable("d-vm");
 
   std::vector<live_server_info> servers;

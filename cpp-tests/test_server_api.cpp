@@ -108,7 +108,7 @@ TEST_F(ServerApi, InfoFileHasExactContentAtomicallyAndItsPathIsRecorded) {
   ASSERT_EQ(server.start_status, ISOPROBE_OK);
   ASSERT_EQ(server.publish(), ISOPROBE_OK);
   sockaddr_in a = server.address();
-  EXPECT_EQ(isoprobe_test::read_file(dir.file("srv.info")), info_content(ip_of(a), port_of(a), dir.path(), 34));
+  EXPECT_EQ(isoprobe_test::read_file(dir.file("srv.info")), info_text(ip_of(a), port_of(a), dir.path(), 34));
   EXPECT_EQ(server.info().info_file_path, dir.file("srv.info"));
   EXPECT_EQ(all_entries(dir.path()), std::vector<std::string>{"srv.info"}) << "a temporary dot-file was left";
 }
@@ -476,7 +476,7 @@ TEST_F(ServerApi, CourseApiStepByStep) {
   create_info_file(s, server);
   sockaddr_in a = local_address(server.server_fd);
   EXPECT_EQ(server.info_file_path, dir.file("course.info"));
-  EXPECT_EQ(isoprobe_test::read_file(dir.file("course.info")), info_content(ip_of(a), port_of(a), dir.path(), 42));
+  EXPECT_EQ(isoprobe_test::read_file(dir.file("course.info")), info_text(ip_of(a), port_of(a), dir.path(), 42));
   EXPECT_EQ(all_entries(dir.path()), std::vector<std::string>{"course.info"});
 
   write_to_shm(server, std::string("course-shm"));

@@ -73,7 +73,7 @@ TEST(Workflow, ClientOnStaleInfoFilesReportsVms) {
   for (const char *name : {"gone-a", "gone-b"}) {
     std::string key_path = keys.file(name);
     isoprobe_test::write_file(key_path, "");
-    isoprobe_test::write_file(info_dir.file(name), info_content("127.0.0.1", port, key_path, 9));
+    isoprobe_test::write_file(info_dir.file(name), info_text("127.0.0.1", port, key_path, 9));
   }
   isoprobe_test::Finished client = isoprobe_test::run({ISOPROBE_COURSE_CLIENT, info_dir.path()}, seconds(30));
   close(held);

@@ -1,12 +1,11 @@
 #include "bench_support.h"
 
-#include <dirent.h>
+#include "test_support.h"
+
 #include <fcntl.h>
-#include <ftw.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
-#include <sys/inotify.h>
 #include <sys/ipc.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
@@ -24,7 +23,6 @@
 #include <cstring>
 #include <fstream>
 #include <iostream>
-#include <sstream>
 
 extern char **environ;
 
@@ -71,83 +69,14 @@ int64_t thread_cpu_ns() {
 
 void fail_errno(const std::string &what) { throw std::runtime_error(what + ": " + std::strerror(errno)); }
 
-TempDir::TempDir(const std::string &stem) {
-  const char *base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/" + stem + "-XXXXXX";
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  if (mkdtemp(buf.data()) == nullptr) fail_errno("mkdtemp " + tmpl);
-  path_ = buf.data();
-}
-
-TempDir::~TempDir() {
-  nftw(
-      path_.c_str(), [](const char *p, const struct stat *, int, struct FTW *) { return ::remove(p), 0; }, 16,
-      FTW_DEPTH | FTW_PHYS);
-}
-
-void write_file(const std::string &path, const std::string &content) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f << content;
-  f.close();
-  if (!f) throw std::runtime_error("cannot write " + path);
-}
-
-std::string read_file(const std::string &path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream s;
-  s << f.rdbuf();
-  return s.str();
-}
-
 long long file_size(const std::string &path) {
   struct stat st;
   return stat(path.c_str(), &st) == 0 ? static_cast<long long>(st.st_size) : -1;
 }
 
-size_t count_files(const std::string &dir) {
-  size_t n = 0;
-  DIR *d = opendir(dir.c_str());
-  if (d == nullptr) return 0;
-  while (struct dirent *e = readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    struct stat st;
-    if (stat((dir + "/" + e->d_name).c_str(), &st) == 0 && S_ISREG(st.st_mode)) ++n;
-  }
-  closedir(d);
-  return n;
-}
-
 bool wait_for_files(const std::string &dir, size_t count, std::chrono::milliseconds timeout) {
-  int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-  if (fd < 0) fail_errno("inotify_init1");
-  // Servers publish with rename (IN_MOVED_TO); plain writers end in IN_CLOSE_WRITE.
-  if (inotify_add_watch(fd, dir.c_str(), IN_MOVED_TO | IN_CLOSE_WRITE | IN_CREATE) < 0) {
-    int e = errno;
-    close(fd);
-    errno = e;
-    fail_errno("inotify_add_watch " + dir);
-  }
-  const int64_t deadline = now_ns() + static_cast<int64_t>(timeout.count()) * 1000000;
-  bool ok = count_files(dir) >= count;
-  while (!ok) {
-    int64_t left_ms = (deadline - now_ns()) / 1000000;
-    if (left_ms <= 0) break;
-    struct pollfd p = {fd, POLLIN, 0};
-    int n = poll(&p, 1, static_cast<int>(left_ms));
-    if (n < 0 && errno == EINTR) {
-      if (g_signal != 0) {
-        close(fd);
-        throw Interrupted();
-      }
-      continue;
-    }
-    char buf[4096];
-    while (read(fd, buf, sizeof buf) > 0) {
-    }
-    ok = count_files(dir) >= count;
-  }
-  close(fd);
+  const bool ok = isoprobe_test::wait_for_files(dir, count, timeout, interrupted);
+  if (!ok) check_interrupted();
   return ok;
 }
 
@@ -253,7 +182,7 @@ KeyPlanner::Key KeyPlanner::next() {
       // ftok uses only the low 16 bits of the inode and the low byte of
       // proj_id: each file gives up to 255 keys, more files give more.
       std::string p = dir_ + "/key-" + std::to_string(paths_.size());
-      write_file(p, "");
+      isoprobe_test::write_file(p, "");
       paths_.push_back(p);
       proj_ = 0;
     }

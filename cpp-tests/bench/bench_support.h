@@ -1,5 +1,5 @@
 // Plumbing for isoprobe_bench: clocks, child processes watched through pidfds,
-// temporary directories, System V key planning and cleanup, and the results
+// System V key planning and cleanup, and the results
 // table. Nothing here measures anything by itself.
 #pragma once
 
@@ -38,28 +38,13 @@ int64_t thread_cpu_ns();
 /// Throws std::runtime_error("what: strerror(errno)").
 [[noreturn]] void fail_errno(const std::string &what);
 
-/// A fresh directory (mkdtemp under $TMPDIR or /tmp), removed with its content.
-class TempDir {
- public:
-  explicit TempDir(const std::string &stem);
-  ~TempDir();
-  TempDir(const TempDir &) = delete;
-  TempDir &operator=(const TempDir &) = delete;
-  const std::string &path() const { return path_; }
-  std::string file(const std::string &name) const { return path_ + "/" + name; }
+// Temporary directories and file helpers come from the test support library
+// (isoprobe_test::TempDir, write_file, read_file, list_dir).
 
- private:
-  std::string path_;
-};
-
-void write_file(const std::string &path, const std::string &content);
-std::string read_file(const std::string &path);
 /// Size in bytes, or -1 when it cannot be stat'ed.
 long long file_size(const std::string &path);
-/// Regular non-dot files in `dir`.
-size_t count_files(const std::string &dir);
-/// Waits (inotify, no polling) until `dir` holds at least `count` regular
-/// non-dot files. False on timeout.
+/// isoprobe_test::wait_for_files (inotify, no polling), except that a
+/// SIGINT/SIGTERM/SIGHUP arriving meanwhile throws Interrupted.
 bool wait_for_files(const std::string &dir, size_t count, std::chrono::milliseconds timeout);
 
 /// A child process (posix_spawn) whose exit is awaited through a pidfd.

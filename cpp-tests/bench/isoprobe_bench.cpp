@@ -45,8 +45,12 @@
 #include "bench_support.h"
 #include "client.h"
 #include "server_farm.h"
+#include "test_support.h"
 
 using namespace bench;
+using isoprobe_test::read_file;
+using isoprobe_test::TempDir;
+using isoprobe_test::write_file;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
@@ -239,7 +243,7 @@ void bench_b2(Context &ctx) {
     sock.reset();
     if (!server.wait(seconds(30))) throw std::runtime_error("B2: course_server did not exit after the close");
     samples.push_back(static_cast<double>(server.exit_seen_ns() - t0));
-    all_clean = all_clean && WIFEXITED(server.status()) && WEXITSTATUS(server.status()) == 0 && count_files(dir) == 0;
+    all_clean = all_clean && WIFEXITED(server.status()) && WEXITSTATUS(server.status()) == 0 && isoprobe_test::list_dir(dir).empty();
   }
   const double med = median(samples), max = maximum(samples);
   progress("B2: median " + format_duration_ns(med) + ", max " + format_duration_ns(max));

@@ -38,19 +38,6 @@ void measure(const std::string &name, const std::string &text) {
   ::testing::Test::RecordProperty("measure", text);
 }
 
-std::vector<std::string> all_entries(const std::string &dir) {
-  std::vector<std::string> names;
-  DIR *d = opendir(dir.c_str());
-  if (d == nullptr) return names;
-  while (struct dirent *e = readdir(d)) {
-    std::string n = e->d_name;
-    if (n != "." && n != "..") names.push_back(n);
-  }
-  closedir(d);
-  std::sort(names.begin(), names.end());
-  return names;
-}
-
 int thread_count() { return static_cast<int>(all_entries("/proc/self/task").size()); }
 
 static bool has_children() {
@@ -78,10 +65,6 @@ void Snapshot::check(const std::string &where) const {
   }
   for (size_t i = 0; i < dirs_.size(); ++i)
     EXPECT_EQ(all_entries(dirs_[i]), entries_[i]) << where << ": entries of " << dirs_[i] << " changed";
-}
-
-std::string info_text(const std::string &ip, unsigned port, const std::string &shm_path, int proj_id) {
-  return ip + "\n" + std::to_string(port) + "\n" + shm_path + "\n" + std::to_string(proj_id) + "\n";
 }
 
 static sockaddr_in loopback(unsigned short port) {
@@ -261,17 +244,6 @@ Found count_servers_c(const std::string &dir, unsigned timeout_ms) {
     EXPECT_EQ(n, f.servers.size());
   }
   return f;
-}
-
-server_setup_information setup_for(const std::string &shm_path, int proj_id, const std::string &name,
-                                   const std::string &dir, unsigned short port) {
-  server_setup_information s = {};
-  s.port = port;
-  s.shm_pathname = shm_path;
-  s.shm_proj_id = proj_id;
-  s.info_file_name = name;
-  s.info_file_directory = dir;
-  return s;
 }
 
 Timed run_timed(const std::vector<std::string> &program, milliseconds timeout, bool peak_rss) {

@@ -18,6 +18,7 @@
 
 #include "client.h"
 #include "server.h"
+#include "server_setup.h"
 #include "test_support.h"
 
 namespace faults {
@@ -31,8 +32,9 @@ long long ms_since(Clock::time_point start);
 /// Prints one measurement line ("[ measure ] case: text") for the report.
 void measure(const std::string &name, const std::string &text);
 
-/// Every entry of `dir` except "." and "..", dot-files included, sorted.
-std::vector<std::string> all_entries(const std::string &dir);
+using isoprobe_test::all_entries;
+using isoprobe_test::info_text;
+using isoprobe_test::make_setup;
 
 /// Threads of this process (/proc/self/task).
 int thread_count();
@@ -60,9 +62,6 @@ class Snapshot {
   std::vector<std::string> dirs_;
   std::vector<std::vector<std::string>> entries_;
 };
-
-/// The course's info-file content.
-std::string info_text(const std::string &ip, unsigned port, const std::string &shm_path, int proj_id);
 
 /// A TCP listening socket on 127.0.0.1 (port chosen by the kernel).
 class Listener {
@@ -160,10 +159,6 @@ struct Found {
   std::vector<live_server_info> servers;
 };
 Found count_servers_c(const std::string &dir, unsigned timeout_ms = ISOPROBE_CONNECT_TIMEOUT_MS);
-
-/// A server_setup_information for the C API (port 0: any free port).
-server_setup_information setup_for(const std::string &shm_path, int proj_id, const std::string &name,
-                                   const std::string &dir, unsigned short port = 0);
 
 /// A finished program with its wall time and peak memory.
 struct Timed {

@@ -47,7 +47,7 @@ bool one_line(const isoprobe_error &e) {
 TEST(CApi, NullPointersAreRefusedEverywhere) {
   TempDir dir;
   Snapshot leak_check({dir.path()});
-  server_setup_information setup = setup_for(dir.path(), 21, "srv", dir.path());
+  server_setup_information setup = make_setup(dir.path(), 21, "srv", dir.path());
   live_server_info server;
   isoprobe_error e;
   ASSERT_EQ(isoprobe_server_start_communication(&setup, &server, &e), ISOPROBE_OK) << e.message;
@@ -110,7 +110,7 @@ live_server_info filled_with(unsigned char byte) {
 TEST(CApi, UninitialisedRecordsAreRefused) {
   TempDir dir;
   Snapshot leak_check({dir.path()});
-  server_setup_information setup = setup_for(dir.path(), 22, "srv", dir.path());
+  server_setup_information setup = make_setup(dir.path(), 22, "srv", dir.path());
   int refused = 0;
   for (unsigned char byte : {0xAB, 0x00, 0x7F, 0xFF}) {
     SCOPED_TRACE("record filled with byte " + std::to_string(byte));
@@ -168,7 +168,7 @@ TEST(CApi, ForeignSegmentIsNeitherWrittenNorRemoved) {
 TEST(CApi, ShutdownAndDisconnectAreIdempotent) {
   TempDir dir;
   Snapshot leak_check({dir.path()});
-  server_setup_information setup = setup_for(dir.path(), 24, "srv", dir.path());
+  server_setup_information setup = make_setup(dir.path(), 24, "srv", dir.path());
   live_server_info server;
   isoprobe_error e;
   ASSERT_EQ(isoprobe_server_start_communication(&setup, &server, &e), ISOPROBE_OK) << e.message;
@@ -208,7 +208,7 @@ TEST(CApi, ShutdownAndDisconnectAreIdempotent) {
 TEST(CApi, ShutdownAfterItsFileAndSegmentWereRemovedBehindItsBack) {
   TempDir dir;
   Snapshot leak_check({dir.path()});
-  server_setup_information setup = setup_for(dir.path(), 25, "srv", dir.path());
+  server_setup_information setup = make_setup(dir.path(), 25, "srv", dir.path());
   live_server_info server;
   isoprobe_error e;
   ASSERT_EQ(isoprobe_server_start_communication(&setup, &server, &e), ISOPROBE_OK) << e.message;
@@ -234,7 +234,7 @@ TEST(CApi, BadServerArgumentsAreErrorReturnsAndLeaveNothing) {
     std::string call;
   };
   std::vector<Case> cases;
-  auto base = [&] { return setup_for(shm.path(), 26, "srv", dir.path()); };
+  auto base = [&] { return make_setup(shm.path(), 26, "srv", dir.path()); };
   {
     Case c{"shm path missing", base(), ISOPROBE_ERROR_SYSTEM, "ftok"};
     c.setup.shm_pathname = shm.file("missing");
@@ -280,8 +280,8 @@ TEST(CApi, BadServerArgumentsAreErrorReturnsAndLeaveNothing) {
   live_server_info server;
   isoprobe_error e;
   ASSERT_EQ(isoprobe_server_start_communication(&setup, &server, &e), ISOPROBE_OK) << e.message;
-  server_setup_information same_port = setup_for(dir.path(), 27, "srv2", dir.path(),
-                                                 local_port(server.server_fd));
+  server_setup_information same_port = make_setup(dir.path(), 27, "srv2", dir.path(),
+                                                  local_port(server.server_fd));
   live_server_info second = untouched;
   EXPECT_EQ(isoprobe_server_start_communication(&same_port, &second, &e), ISOPROBE_ERROR_SYSTEM);
   EXPECT_STREQ(e.call, "bind");

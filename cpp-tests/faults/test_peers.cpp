@@ -57,7 +57,7 @@ TEST(Faults, ClientResetBeforeServerWritesCApi) {
   ASSERT_TRUE(sigpipe_is_default()) << "the case proves nothing if SIGPIPE is ignored";
   TempDir dir;
   Snapshot leak_check({dir.path()});
-  server_setup_information setup = setup_for(dir.path(), 71, "srv", dir.path());
+  server_setup_information setup = make_setup(dir.path(), 71, "srv", dir.path());
   live_server_info server;
   isoprobe_error e;
   ASSERT_EQ(isoprobe_server_start_communication(&setup, &server, &e), ISOPROBE_OK) << e.message;
@@ -245,7 +245,7 @@ TEST(Faults, SegmentOfAnotherOwnerIsNotAttachable) {
 TEST(Faults, SegmentRemovedWhileTheClientIsAttached) {
   TempDir dir;
   Snapshot leak_check({dir.path()});
-  server_setup_information setup = setup_for(dir.path(), 74, "srv", dir.path());
+  server_setup_information setup = make_setup(dir.path(), 74, "srv", dir.path());
   live_server_info server;
   isoprobe_error e;
   ASSERT_EQ(isoprobe_server_start_communication(&setup, &server, &e), ISOPROBE_OK) << e.message;

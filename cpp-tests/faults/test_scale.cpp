@@ -136,7 +136,7 @@ TEST(Faults, TwoThousandServersAsThreadsAndAClientPastFdSetsize) {
     std::vector<std::unique_ptr<SmallThread>> servers;
     for (int i = 0; i < n; ++i) {
       servers.push_back(std::make_unique<SmallThread>([&, i] {
-        server_setup_information setup = setup_for(paths[i / 250], 1 + i % 250, "srv" + num(i), dir.path());
+        server_setup_information setup = make_setup(paths[i / 250], 1 + i % 250, "srv" + num(i), dir.path());
         isoprobe_error e;
         results[i] = isoprobe_server_run_with_timeouts(&setup, ("s" + num(i)).c_str(), ("k" + num(i)).c_str(),
                                                        60000, 10000, &e);
@@ -230,7 +230,7 @@ TEST(Faults, ConcurrentServersInOneProcessHaveNoCrossTalk) {
         for (int r = 0; r < rounds; ++r) {
           std::string name = "t" + num(t);
           std::string msg = "m" + num(t) + "-" + std::to_string(r);
-          server_setup_information setup = setup_for(paths[0], 1 + t, name, dir.path());
+          server_setup_information setup = make_setup(paths[0], 1 + t, name, dir.path());
           live_server_info s;
           isoprobe_error e;
           barrier.wait();  // everybody starts at once

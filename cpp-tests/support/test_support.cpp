@@ -31,12 +31,12 @@ static std::runtime_error sys_fail(const std::string &what) {
   return std::runtime_error(what + ": " + std::strerror(errno));
 }
 
-TempDir::TempDir() {
+TempDir::TempDir(const std::string &stem) {
   const char *base = std::getenv("TMPDIR");
-  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/isoprobe-gtest-XXXXXX";
+  std::string tmpl = std::string(base && *base ? base : "/tmp") + "/" + stem + "-XXXXXX";
   std::vector<char> buf(tmpl.begin(), tmpl.end());
   buf.push_back('\0');
-  if (mkdtemp(buf.data()) == nullptr) throw sys_fail("mkdtemp");
+  if (mkdtemp(buf.data()) == nullptr) throw sys_fail("mkdtemp " + tmpl);
   path_ = buf.data();
 }
 
@@ -52,6 +52,7 @@ void remove_tree(const std::string &path) {
 void write_file(const std::string &path, const std::string &content) {
   std::ofstream f(path, std::ios::binary | std::ios::trunc);
   f << content;
+  f.close();  // a failed flush shows only here
   if (!f) throw std::runtime_error("cannot write " + path);
 }
 
@@ -74,6 +75,23 @@ std::vector<std::string> list_dir(const std::string &dir) {
   closedir(d);
   std::sort(names.begin(), names.end());
   return names;
+}
+
+std::vector<std::string> all_entries(const std::string &dir) {
+  std::vector<std::string> names;
+  DIR *d = opendir(dir.c_str());
+  if (d == nullptr) return names;
+  while (struct dirent *e = readdir(d)) {
+    std::string n = e->d_name;
+    if (n != "." && n != "..") names.push_back(n);
+  }
+  closedir(d);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+std::string info_text(const std::string &ip, unsigned port, const std::string &shm_path, int proj_id) {
+  return ip + "\n" + std::to_string(port) + "\n" + shm_path + "\n" + std::to_string(proj_id) + "\n";
 }
 
 std::set<pid_t> &spawned_pids() {
@@ -197,7 +215,8 @@ Finished run(const std::vector<std::string> &argv, std::chrono::milliseconds tim
 }
 
 template <typename Done>
-static bool wait_dir(const std::string &dir, std::chrono::milliseconds timeout, Done done) {
+static bool wait_dir(const std::string &dir, std::chrono::milliseconds timeout, Done done,
+                     const std::function<bool()> &give_up = nullptr) {
   int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
   if (fd < 0) throw sys_fail("inotify_init1");
   if (inotify_add_watch(fd, dir.c_str(), IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_CLOSE_WRITE) < 0) {
@@ -210,7 +229,9 @@ static bool wait_dir(const std::string &dir, std::chrono::milliseconds timeout, 
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) break;
     struct pollfd p = {fd, POLLIN, 0};
-    if (poll(&p, 1, static_cast<int>(left.count())) > 0) {
+    int n = poll(&p, 1, static_cast<int>(left.count()));
+    if (n < 0 && errno == EINTR && give_up && give_up()) break;
+    if (n > 0) {
       char buf[4096];
       while (read(fd, buf, sizeof buf) > 0) {
       }
@@ -221,8 +242,9 @@ static bool wait_dir(const std::string &dir, std::chrono::milliseconds timeout, 
   return ok;
 }
 
-bool wait_for_files(const std::string &dir, size_t count, std::chrono::milliseconds timeout) {
-  return wait_dir(dir, timeout, [&] { return list_dir(dir).size() >= count; });
+bool wait_for_files(const std::string &dir, size_t count, std::chrono::milliseconds timeout,
+                    const std::function<bool()> &give_up) {
+  return wait_dir(dir, timeout, [&] { return list_dir(dir).size() >= count; }, give_up);
 }
 
 bool wait_for_empty(const std::string &dir, std::chrono::milliseconds timeout) {

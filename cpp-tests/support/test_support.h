@@ -7,16 +7,17 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <functional>
 #include <set>
 #include <string>
 #include <vector>
 
 namespace isoprobe_test {
 
-/// A fresh directory under $TMPDIR (or /tmp), removed with its contents.
+/// A fresh directory `<stem>-XXXXXX` under $TMPDIR (or /tmp), removed with its contents.
 class TempDir {
  public:
-  TempDir();
+  explicit TempDir(const std::string &stem = "isoprobe-gtest");
   ~TempDir();
   TempDir(const TempDir &) = delete;
   TempDir &operator=(const TempDir &) = delete;
@@ -36,6 +37,11 @@ void write_file(const std::string &path, const std::string &content);
 std::string read_file(const std::string &path);
 /// Names of the regular non-dot files in `dir`, sorted.
 std::vector<std::string> list_dir(const std::string &dir);
+/// Every entry of `dir` except "." and "..", dot-files included, sorted.
+std::vector<std::string> all_entries(const std::string &dir);
+
+/// The course's info-file content (`IP\nport\nshm_pathname\nproj_id\n`).
+std::string info_text(const std::string &ip, unsigned port, const std::string &shm_path, int proj_id);
 
 /// The ids of the System V segments that exist now (/proc/sysvipc/shm).
 std::set<int> shm_ids();
@@ -83,7 +89,11 @@ struct Finished {
 Finished run(const std::vector<std::string> &argv, std::chrono::milliseconds timeout);
 
 /// Waits (inotify) until `dir` holds at least `count` regular non-dot files.
-bool wait_for_files(const std::string &dir, size_t count, std::chrono::milliseconds timeout);
+/// A caller with a signal flag passes `give_up`: it is asked whenever a
+/// signal interrupts the wait, and when it says true the wait returns false
+/// at once instead of sleeping on until the timeout.
+bool wait_for_files(const std::string &dir, size_t count, std::chrono::milliseconds timeout,
+                    const std::function<bool()> &give_up = nullptr);
 /// Waits (inotify) until `dir` holds no regular non-dot file.
 bool wait_for_empty(const std::string &dir, std::chrono::milliseconds timeout);
 
