@@ -22,7 +22,7 @@ set -uo pipefail
 
 case_name=${1:?usage: lab_test.sh CASE --lab LAB_RUN --server S --client C --static-server SS}
 shift
-lab="" server="" client="" static_server=""
+lab="" server="" client="" static_server="" explain_client=""
 args=("$@")
 while (($#)); do
     case $1 in
@@ -30,6 +30,7 @@ while (($#)); do
         --server) server=$2; shift ;;
         --client) client=$2; shift ;;
         --static-server) static_server=$2; shift ;;
+        --explain-client) explain_client=$2; shift ;;
         *) echo "lab_test: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -217,6 +218,28 @@ case $case_name in
             "Messages: container-1-sock host-1-shm host-1-sock"
         expect_nothing_left
         note "mixed lab wall time: $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"
+        ;;
+    explain)
+        # isoprobe-client --explain as the lab's client: every server's
+        # reasons, and the same summary at the end.
+        [ -x "$explain_client" ] || { note "SKIP: isoprobe-client not built ($explain_client)"; exit 77; }
+        run_lab host:1 container:1 vm:1 --vm qemu --client "$explain_client" --client-arg --explain
+        got=$(sed -n '/^Total Servers:/,/^Messages:/p' <<<"$out")
+        want=$(printf '%s\n' "Total Servers: 3" "Host: 1" "Container: 1" "VM: 1" \
+            "Messages: container-1-sock host-1-shm host-1-sock")
+        [ "$got" = "$want" ] || fail "summary after the explanations differs: $got"
+        for line in \
+            'verdict: +Host: both channels were reached' \
+            'verdict: +Container: only the socket was reached' \
+            'verdict: +VM: neither channel was reached' \
+            'shm: +attached \(shmid [0-9]+\), message "host-1-shm"' \
+            'shm: +no such key: shmget' \
+            'socket: +connected, message "container-1-sock"' \
+            'socket: +unreachable \(ENETUNREACH\)' \
+            'address: +10\.0\.2\.15:'; do
+            grep -Eq "$line" <<<"$out" || fail "no explanation line matching /$line/"
+        done
+        expect_nothing_left
         ;;
     isolation)
         run_lab host:1 container:1 vm:1 --vm qemu
