@@ -83,10 +83,10 @@ impl Probe {
 /// skipped, sorted by the bytes of their names.
 pub fn list_info_files(dir: &str) -> Result<Vec<String>> {
     use std::os::unix::ffi::OsStrExt;
-    let entries = std::fs::read_dir(dir).map_err(|e| io_error("opendir", &e))?;
+    let entries = std::fs::read_dir(dir).map_err(|e| Error::from_io("opendir", &e))?;
     let mut names = Vec::new();
     for entry in entries {
-        let entry = entry.map_err(|e| io_error("readdir", &e))?;
+        let entry = entry.map_err(|e| Error::from_io("readdir", &e))?;
         let name = entry.file_name();
         if name.as_bytes().first() == Some(&b'.') {
             continue;
@@ -112,10 +112,6 @@ fn is_regular_file(entry: &std::fs::DirEntry) -> bool {
         Ok(t) => t.is_file(),
         Err(_) => false,
     }
-}
-
-fn io_error(call: &'static str, e: &std::io::Error) -> Error {
-    Error::sys(call, e.raw_os_error().unwrap_or(libc::EIO))
 }
 
 /// Reads and parses one info file without ever blocking (a FIFO swapped in

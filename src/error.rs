@@ -36,6 +36,12 @@ impl Error {
         Error::Sys { call, errno }
     }
 
+    /// The failure of `call` as std reported it; EIO when std's error carries
+    /// no errno (errno 0 would read "Success").
+    pub fn from_io(call: &'static str, e: &std::io::Error) -> Error {
+        Error::sys(call, e.raw_os_error().unwrap_or(libc::EIO))
+    }
+
     /// An argument error with a one-line reason.
     pub fn invalid(reason: impl Into<String>) -> Error {
         Error::Invalid(reason.into())

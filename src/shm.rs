@@ -261,7 +261,7 @@ struct Mapping {
 /// `/SYSV<key> (deleted)` with the segment id as its inode number.
 fn sysv_mappings() -> Result<std::collections::HashMap<i32, Vec<Mapping>>> {
     let maps = std::fs::read_to_string("/proc/self/maps")
-        .map_err(|e| Error::sys("open(/proc/self/maps)", e.raw_os_error().unwrap_or(0)))?;
+        .map_err(|e| Error::from_io("open(/proc/self/maps)", &e))?;
     let mut by_id: std::collections::HashMap<i32, Vec<Mapping>> = Default::default();
     for line in maps.lines() {
         if let Some((id, mapping)) = parse_sysv_mapping(line) {
