@@ -19,12 +19,14 @@
 #include "globals.h"
 
 /**
- * Default bound on connecting to all servers together: 5 s, as the course asks.
+ * Default deadline of `isoprobe_client_count_servers`: 5 s, as the course
+ * asks, for every connect and every read of the connected servers together.
  */
 #define ISOPROBE_CONNECT_TIMEOUT_MS 5000
 
 /**
- * Default bound on reading the socket messages (all servers together).
+ * Default bound on reading the socket messages that
+ * `isoprobe_client_count_servers` did not already read (all together).
  */
 #define ISOPROBE_READ_TIMEOUT_MS 5000
 
@@ -47,11 +49,14 @@ extern "C" {
 /**
  * Reads every info file in `directory` (regular files, dot-files skipped,
  * sorted by name), attaches each server's segment (never creating one), then
- * connects to all servers at once, all within `timeout_ms` together (use
- * ISOPROBE_CONNECT_TIMEOUT_MS). Calls `on_server(context, &info)` once per
- * file: `client_fd` and `shmid` are -1 for channels not reached. Sockets and
- * attachments stay open until `isoprobe_client_disconnect`. A malformed info
- * file gets one warning line on stderr and counts as unreachable.
+ * connects to all servers at once and reads what the connected ones send,
+ * all within the one deadline `timeout_ms` (use ISOPROBE_CONNECT_TIMEOUT_MS;
+ * a message still arriving gets up to 250 ms more). Calls
+ * `on_server(context, &info)` once per file: `client_fd` and `shmid` are -1
+ * for channels not reached. Sockets and attachments stay open until
+ * `isoprobe_client_disconnect`; the library keeps each attachment's address
+ * and each socket's message. A malformed info file gets one warning line on
+ * stderr and counts as a server no channel reached (VM).
  * `*count` (if not NULL) receives the number of servers found.
  */
 isoprobe_status isoprobe_client_count_servers(const char *directory,
@@ -93,8 +98,12 @@ isoprobe_status isoprobe_client_get_message_from_shm(const live_server_info *ser
                                                      isoprobe_error *err);
 
 /**
- * Closes every server's socket and detaches its segment (never removes it),
- * then sets `client_fd` and `shmid` to -1: calling it again is a no-op.
+ * Closes every server's socket (first reading what it sent unread, so the
+ * close does not reset the connection) and detaches the attachments
+ * `isoprobe_client_count_servers` made for these records (the library
+ * keeps their addresses; an attachment the program made itself to the
+ * same segment is never touched), then sets `client_fd` and `shmid` to -1:
+ * calling it again is a no-op. Never removes a segment.
  */
 isoprobe_status isoprobe_client_disconnect(live_server_info *servers,
                                            size_t n,
