@@ -511,6 +511,15 @@ fn on_ready(entry: &mut Entry, revents: libc::c_short, now: Instant, chunk: &mut
                     entry.outcome = Some(SocketOutcome::Connected { addr });
                     entry.state = State::Reading(Reader::new());
                 }
+                // Linux reports a reset that answers the SYN as ECONNREFUSED;
+                // ECONNRESET (or EPIPE) means the handshake had completed and
+                // the server reset the connection before this loop looked:
+                // the socket was reached, and the read is over.
+                errno @ (libc::ECONNRESET | libc::EPIPE) => {
+                    entry.outcome = Some(SocketOutcome::Connected { addr });
+                    entry.state = State::Reading(Reader::new());
+                    entry.end_read(ReadEnd::Failed { errno });
+                }
                 errno => {
                     let failure = SocketOutcome::of_connect_errno(errno);
                     let mut rest = rest.into_iter();
