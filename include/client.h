@@ -49,9 +49,12 @@ extern "C" {
 /**
  * Reads every info file in `directory` (regular files, dot-files skipped,
  * sorted by name), attaches each server's segment (never creating one), then
- * connects to all servers at once and reads what the connected ones send,
- * all within the one deadline `timeout_ms` (use ISOPROBE_CONNECT_TIMEOUT_MS;
- * a message still arriving gets up to 250 ms more). Calls
+ * connects to all servers at once, all within the one deadline `timeout_ms`
+ * (use ISOPROBE_CONNECT_TIMEOUT_MS), and meanwhile reads what the connected
+ * servers send: a message that started to arrive is read to its end (a
+ * message still arriving gets up to 250 ms more); a server that has sent
+ * nothing when the last connect settled is read by
+ * `isoprobe_client_print_server_infos`. Calls
  * `on_server(context, &info)` once per file: `client_fd` and `shmid` are -1
  * for channels not reached. Sockets and attachments stay open until
  * `isoprobe_client_disconnect`; the library keeps each attachment's address

@@ -188,7 +188,7 @@ pub fn read_info_file(path: &Path) -> std::result::Result<Announcement, ParseErr
 /// Probes the servers announced by `paths`: every segment is attached first,
 /// then every connect starts, and the connects and the reads of the
 /// connected servers all share the one `deadline`.
-pub fn probe_files(paths: Vec<PathBuf>, deadline: Duration) -> Vec<Probe> {
+pub fn probe_files(paths: Vec<PathBuf>, deadline: Duration, until: reach::Until) -> Vec<Probe> {
     // Each server needs a socket; raise the soft fd limit if that helps.
     let _ = crate::fd::raise_nofile_limit(paths.len() as u64 * 2 + 64);
     let infos: Vec<_> = paths.iter().map(|p| read_info_file(p)).collect();
@@ -209,7 +209,7 @@ pub fn probe_files(paths: Vec<PathBuf>, deadline: Duration) -> Vec<Probe> {
             port: i.port,
         })
         .collect();
-    let mut reached = reach::connect_and_read(&destinations, deadline).into_iter();
+    let mut reached = reach::connect_and_read(&destinations, deadline, until).into_iter();
     paths
         .into_iter()
         .zip(infos)
@@ -240,14 +240,15 @@ pub fn probe_files(paths: Vec<PathBuf>, deadline: Duration) -> Vec<Probe> {
         .collect()
 }
 
-/// Lists `dir` and probes every server in it.
+/// Lists `dir` and probes every server in it, reading the connected ones
+/// `until` (see `reach::Until`).
 ///
 /// A `socket()` that fails is this process's own shortage (EMFILE when the
 /// fd limit could not be raised far enough, ENOBUFS...), not a fact about
 /// a server: it is reported as the client's system error instead of
 /// counting reachable servers as containers or VMs.
-pub fn probe_dir(dir: &Path, deadline: Duration) -> Result<Vec<Probe>> {
-    let probes = probe_files(list_info_files(dir)?, deadline);
+pub fn probe_dir(dir: &Path, deadline: Duration, until: reach::Until) -> Result<Vec<Probe>> {
+    let probes = probe_files(list_info_files(dir)?, deadline, until);
     let own_failure = probes.iter().find_map(|p| match p.socket {
         SocketOutcome::SocketFailed { errno } => Some(Error::sys("socket", errno)),
         _ => None,
@@ -356,7 +357,7 @@ pub fn warning_for(probe: &Probe) -> Option<Vec<u8>> {
 /// The course's client `run`, as a value: probe `dir`, read, classify, all
 /// under `RUN_DEADLINE`. Warnings for refused info files go to `warn`.
 pub fn run(dir: &Path, warn: &mut dyn std::io::Write) -> Result<Summary> {
-    let probes = probe_dir(dir, RUN_DEADLINE)?;
+    let probes = probe_dir(dir, RUN_DEADLINE, reach::Until::AllRead)?;
     for line in probes.iter().filter_map(warning_for) {
         let _ = warn.write_all(&line);
     }
@@ -479,7 +480,8 @@ mod tests {
                 server.send("from-socket").unwrap();
                 server.await_client_close(Duration::from_secs(10)).unwrap()
             });
-            let probes = probe_dir(Path::new(dir.path()), RUN_DEADLINE).unwrap();
+            let probes =
+                probe_dir(Path::new(dir.path()), RUN_DEADLINE, reach::Until::AllRead).unwrap();
             assert_eq!(probes.len(), 1);
             assert_eq!(probes[0].environment(), Environment::Host);
             let msgs = probes[0].messages();
@@ -497,7 +499,7 @@ mod tests {
         let mut name = format!("{}/bad", dir.path()).into_bytes();
         name.push(0xff);
         std::fs::write(OsStr::from_bytes(&name), "1.2.3.4\n1\nx\n").unwrap();
-        let probes = probe_dir(Path::new(dir.path()), RUN_DEADLINE).unwrap();
+        let probes = probe_dir(Path::new(dir.path()), RUN_DEADLINE, reach::Until::AllRead).unwrap();
         assert_eq!(probes[0].environment(), Environment::Vm);
         assert_eq!(probes[0].socket, SocketOutcome::NotTried);
         let line = warning_for(&probes[0]).unwrap();

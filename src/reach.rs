@@ -177,10 +177,28 @@ impl Entry {
     }
 }
 
+/// When `connect_and_read` returns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Until {
+    /// Every connect settled and every connected server's message complete
+    /// (or the deadline passed): the whole client run.
+    AllRead,
+    /// Every connect settled and every message that had started to arrive
+    /// complete; a connected server that has sent nothing yet is left
+    /// unread (`read` is `None`) for a later `read_all`. For the C API's
+    /// `count_servers`, whose caller may be the server itself, one thread
+    /// that accepts and writes only after `count_servers` returned.
+    Connected,
+}
+
 /// Connects to every destination and reads what each connected server sends,
 /// all within `timeout` (plus at most `QUIET_PERIOD` for a message that is
-/// still arriving). Result `i` belongs to `destinations[i]`.
-pub fn connect_and_read(destinations: &[Destination], timeout: Duration) -> Vec<Reached> {
+/// still arriving), until `until`. Result `i` belongs to `destinations[i]`.
+pub fn connect_and_read(
+    destinations: &[Destination],
+    timeout: Duration,
+    until: Until,
+) -> Vec<Reached> {
     let start = Instant::now();
     let deadline = start + timeout;
     let (tx, rx) = mpsc::channel();
@@ -205,7 +223,13 @@ pub fn connect_and_read(destinations: &[Destination], timeout: Duration) -> Vec<
         entries.push(entry);
     }
     drop(tx);
-    run_loop(&mut entries, deadline, timeout, Some((&rx, &mut resolving)));
+    run_loop(
+        &mut entries,
+        deadline,
+        timeout,
+        Some((&rx, &mut resolving)),
+        until,
+    );
     entries
         .into_iter()
         .map(|e| Reached {
@@ -233,7 +257,7 @@ pub fn read_all(sockets: &[BorrowedFd<'_>], timeout: Duration) -> Vec<SocketRead
             read: None,
         })
         .collect();
-    run_loop(&mut entries, deadline, timeout, None);
+    run_loop(&mut entries, deadline, timeout, None, Until::AllRead);
     entries
         .into_iter()
         .map(|e| {
@@ -388,6 +412,7 @@ fn run_loop(
     deadline: Instant,
     timeout: Duration,
     mut resolver: Option<(&mpsc::Receiver<Resolved>, &mut usize)>,
+    until: Until,
 ) {
     let mut chunk = vec![0u8; RECV_CHUNK];
     loop {
@@ -399,6 +424,14 @@ fn run_loop(
             }
         }
         expire(entries, now, deadline, timeout);
+        if until == Until::Connected && only_unstarted_reads_left(entries) {
+            for e in entries.iter_mut() {
+                if matches!(e.state, State::Reading(_)) {
+                    e.state = State::Done; // nothing was consumed: read later
+                }
+            }
+            return;
+        }
         let mut fds: Vec<libc::pollfd> = Vec::new();
         let mut owners: Vec<usize> = Vec::new();
         let mut wake = None::<Instant>;
@@ -455,6 +488,16 @@ fn run_loop(
             }
         }
     }
+}
+
+/// True when nothing is resolving or connecting and no message has started
+/// to arrive without being complete.
+fn only_unstarted_reads_left(entries: &[Entry]) -> bool {
+    entries.iter().all(|e| match &e.state {
+        State::Done => true,
+        State::Reading(r) => r.last_data.is_none(),
+        State::Resolving | State::Connecting { .. } => false,
+    })
 }
 
 fn on_resolved(entry: &mut Entry, result: Result<Vec<SocketAddr>, String>) {
@@ -593,7 +636,7 @@ mod tests {
             let _ = done_rx.recv(); // keep the connection open until told
         });
         let start = Instant::now();
-        let r = connect_and_read(&[dest(addr)], Duration::from_secs(5));
+        let r = connect_and_read(&[dest(addr)], Duration::from_secs(5), Until::AllRead);
         let took = start.elapsed();
         done_tx.send(()).unwrap();
         server.join().unwrap();
@@ -625,7 +668,7 @@ mod tests {
                 )
             };
         });
-        let r = connect_and_read(&[dest(addr)], Duration::from_secs(5));
+        let r = connect_and_read(&[dest(addr)], Duration::from_secs(5), Until::AllRead);
         server.join().unwrap();
         assert_eq!(r[0].outcome, SocketOutcome::Connected { addr });
         let end = r[0].read.as_ref().unwrap().end;
@@ -653,6 +696,7 @@ mod tests {
                 },
             ],
             Duration::from_secs(5),
+            Until::AllRead,
         );
         assert_eq!(r[0].outcome, SocketOutcome::Refused);
         assert_eq!(
@@ -682,6 +726,7 @@ mod tests {
                 port: addr.port(),
             }],
             Duration::from_secs(5),
+            Until::AllRead,
         );
         server.join().unwrap();
         assert_eq!(r[0].outcome, SocketOutcome::Connected { addr });
@@ -702,7 +747,7 @@ mod tests {
             let mut rest = Vec::new();
             (sent, c.read_to_end(&mut rest).map(|_| ()))
         });
-        let r = connect_and_read(&[dest(addr)], Duration::from_secs(5));
+        let r = connect_and_read(&[dest(addr)], Duration::from_secs(5), Until::AllRead);
         let read = r[0].read.clone().unwrap();
         drop(r);
         let (sent, closed) = server.join().unwrap();
@@ -725,7 +770,7 @@ mod tests {
         assert!(start.elapsed() >= Duration::from_millis(300));
         // SAFETY: only used for poll, which reports POLLNVAL.
         let closed = unsafe { BorrowedFd::borrow_raw(i32::MAX - 1) };
-        let r = read_all(&[closed], Duration::from_secs(5));
+        let r = read_all(&[closed], Duration::from_secs(5), Until::AllRead);
         assert_eq!(r[0].end, ReadEnd::Failed { errno: libc::EBADF });
         let _ = IpAddr::V4(Ipv4Addr::LOCALHOST);
     }

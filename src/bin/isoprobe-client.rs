@@ -128,16 +128,18 @@ fn main() -> ExitCode {
     };
     let output = match mode {
         Mode::Summary => client::run(&dir, &mut std::io::stderr()).map(|s| s.to_bytes()),
-        Mode::Explain | Mode::Json => client::probe_dir(&dir, RUN_DEADLINE).map(|probes| {
-            let explanations = explain_all(&probes);
-            let summary = Summary::of(&probes);
-            drop(probes); // disconnect now: each server is waiting for it
-            if mode == Mode::Explain {
-                render_text(&dir, &explanations, &summary)
-            } else {
-                render_json(&dir, &explanations, &summary).into_bytes()
-            }
-        }),
+        Mode::Explain | Mode::Json => {
+            client::probe_dir(&dir, RUN_DEADLINE, isoprobe::reach::Until::AllRead).map(|probes| {
+                let explanations = explain_all(&probes);
+                let summary = Summary::of(&probes);
+                drop(probes); // disconnect now: each server is waiting for it
+                if mode == Mode::Explain {
+                    render_text(&dir, &explanations, &summary)
+                } else {
+                    render_json(&dir, &explanations, &summary).into_bytes()
+                }
+            })
+        }
     };
     match output {
         Ok(text) => {
