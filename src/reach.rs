@@ -770,7 +770,7 @@ mod tests {
         assert!(start.elapsed() >= Duration::from_millis(300));
         // SAFETY: only used for poll, which reports POLLNVAL.
         let closed = unsafe { BorrowedFd::borrow_raw(i32::MAX - 1) };
-        let r = read_all(&[closed], Duration::from_secs(5), Until::AllRead);
+        let r = read_all(&[closed], Duration::from_secs(5));
         assert_eq!(r[0].end, ReadEnd::Failed { errno: libc::EBADF });
         let _ = IpAddr::V4(Ipv4Addr::LOCALHOST);
     }
