@@ -8,8 +8,11 @@
 // correctness bound, not a speed target; the speed numbers are bench rows
 // B6 and B7.
 #include <gtest/gtest.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/ipc.h>
+#include <sys/mount.h>
 #include <sys/shm.h>
 #include <sys/wait.h>
 
@@ -172,6 +175,40 @@ TEST(Interop, DisconnectLeavesTheProgramsOwnAttachment) {
   disconnect(servers);  // a second call is a no-op
   EXPECT_EQ(attachments(), before);
   EXPECT_EQ(shmdt(own), 0) << std::strerror(errno);
+  expect_clean_exit(f);
+}
+
+// Without /proc (a mount namespace where it is unmounted), the long-way
+// client still counts, reads and disconnects: nothing in the client reads
+// /proc any more.
+TEST(Interop, ClientNeedsNoProc) {
+  TempDir dir("interop-info"), paths("interop-paths"), capture("interop-out");
+  Foreign f = start_foreign(dir, paths, "plain", "noproc");
+  ASSERT_TRUE(wait_for_files(dir.path(), 1, milliseconds(10000))) << f.child->err();
+  const std::string out = capture.file("out"), err = capture.file("err");
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    // Exit 77: this machine cannot make the mount namespace (no privilege).
+    if (unshare(CLONE_NEWNS) != 0 || mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        umount2("/proc", MNT_DETACH) != 0)
+      _exit(77);
+    if (access("/proc/self/maps", F_OK) == 0) _exit(78);
+    int o = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), e = open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (o < 0 || e < 0 || dup2(o, 1) < 0 || dup2(e, 2) < 0) _exit(79);
+    execl(ISOPROBE_SPLIT_CLIENT, ISOPROBE_SPLIT_CLIENT, dir.path().c_str(), static_cast<char *>(nullptr));
+    _exit(80);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 77) {
+    f.child->signal(SIGTERM);
+    expect_clean_exit(f);
+    GTEST_SKIP() << "cannot unmount /proc in a new mount namespace here (needs CAP_SYS_ADMIN)";
+  }
+  ASSERT_TRUE(WIFEXITED(status)) << status;
+  EXPECT_EQ(WEXITSTATUS(status), 0) << read_file(err);
+  EXPECT_EQ(read_file(out), summary(1, 0, 0, " shm-noproc sock-noproc")) << read_file(err);
   expect_clean_exit(f);
 }
 
