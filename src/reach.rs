@@ -243,8 +243,9 @@ pub fn connect_and_read(
 }
 
 /// Reads what each of the already connected `sockets` sends, all within
-/// `timeout` (plus at most `QUIET_PERIOD`). A descriptor that is not open
-/// ends with `ReadEnd::Failed { errno: EBADF }` at once.
+/// `timeout` (plus at most `QUIET_PERIOD`). Should a descriptor be closed
+/// behind the borrow's back, poll's POLLNVAL ends its read with
+/// `ReadEnd::Failed { errno: EBADF }` at once.
 pub fn read_all(sockets: &[BorrowedFd<'_>], timeout: Duration) -> Vec<SocketRead> {
     let deadline = Instant::now() + timeout;
     let mut entries: Vec<Entry> = sockets
@@ -611,7 +612,7 @@ fn on_ready(entry: &mut Entry, revents: libc::c_short, now: Instant, chunk: &mut
 mod tests {
     use super::*;
     use std::io::{Read, Write};
-    use std::net::{IpAddr, Ipv4Addr, TcpListener};
+    use std::net::{Ipv4Addr, TcpListener};
 
     fn dest(addr: SocketAddr) -> Destination {
         Destination {
@@ -759,7 +760,7 @@ mod tests {
     }
 
     #[test]
-    fn silent_and_not_open_descriptors() {
+    fn silent_server_costs_the_deadline_and_sends_nothing() {
         let (l, addr) = listener();
         let client = std::net::TcpStream::connect(addr).unwrap();
         let (_conn, _) = l.accept().unwrap();
@@ -768,11 +769,6 @@ mod tests {
         assert_eq!(r[0].end, ReadEnd::Silent);
         assert_eq!(r[0].message, None);
         assert!(start.elapsed() >= Duration::from_millis(300));
-        // SAFETY: only used for poll, which reports POLLNVAL.
-        let closed = unsafe { BorrowedFd::borrow_raw(i32::MAX - 1) };
-        let r = read_all(&[closed], Duration::from_secs(5));
-        assert_eq!(r[0].end, ReadEnd::Failed { errno: libc::EBADF });
-        let _ = IpAddr::V4(Ipv4Addr::LOCALHOST);
     }
 
     use std::os::fd::AsFd;

@@ -127,10 +127,19 @@ pub extern "C" fn isoprobe_client_count_servers(
 /// is still its socket, else a fresh read (all together, within `timeout`).
 fn socket_reads(fds: &[libc::c_int], timeout: Duration) -> Vec<SocketRead> {
     let mut reads: Vec<Option<SocketRead>> = fds.iter().map(|&fd| held::socket_read(fd)).collect();
+    for (read, &fd) in reads.iter_mut().zip(fds) {
+        // SAFETY: F_GETFD only queries the descriptor table.
+        if read.is_none() && unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+            *read = Some(SocketRead {
+                message: None,
+                end: ReadEnd::Failed { errno: libc::EBADF },
+                received: 0,
+            });
+        }
+    }
     let missing: Vec<usize> = (0..fds.len()).filter(|&i| reads[i].is_none()).collect();
-    // SAFETY: the numbers come from the caller's records, which own them
-    // until disconnect (C contract); one that is not open makes poll report
-    // POLLNVAL, never touches another descriptor.
+    // SAFETY: each number is open (checked just above) and belongs to the
+    // caller's records, which own it until disconnect (C contract).
     let borrowed: Vec<BorrowedFd<'_>> = missing
         .iter()
         .map(|&i| unsafe { BorrowedFd::borrow_raw(fds[i]) })
