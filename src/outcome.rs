@@ -131,7 +131,8 @@ pub enum SocketOutcome {
         /// The resolver's reason (or that the deadline passed first).
         reason: String,
     },
-    /// `connect` failed with another errno.
+    /// `connect` failed with another errno (or the `poll` waiting for it
+    /// failed, e.g. ENOMEM).
     ConnectFailed {
         /// Its errno.
         errno: i32,

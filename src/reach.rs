@@ -203,7 +203,6 @@ pub fn connect_and_read(
     let deadline = start + timeout;
     let (tx, rx) = mpsc::channel();
     let mut entries: Vec<Entry> = Vec::with_capacity(destinations.len());
-    let mut resolving = 0;
     for (i, d) in destinations.iter().enumerate() {
         let mut entry = Entry {
             state: State::Done,
@@ -216,20 +215,13 @@ pub fn connect_and_read(
             Host::Ip(ip) => start_connect(&mut entry, SocketAddr::new(*ip, d.port), Vec::new()),
             Host::Name(name) => {
                 entry.state = State::Resolving;
-                resolving += 1;
                 spawn_resolver(i, name.clone(), d.port, tx.clone());
             }
         }
         entries.push(entry);
     }
     drop(tx);
-    run_loop(
-        &mut entries,
-        deadline,
-        timeout,
-        Some((&rx, &mut resolving)),
-        until,
-    );
+    run_loop(&mut entries, deadline, timeout, Some(&rx), until);
     entries
         .into_iter()
         .map(|e| Reached {
@@ -412,15 +404,14 @@ fn run_loop(
     entries: &mut [Entry],
     deadline: Instant,
     timeout: Duration,
-    mut resolver: Option<(&mpsc::Receiver<Resolved>, &mut usize)>,
+    resolver: Option<&mpsc::Receiver<Resolved>>,
     until: Until,
 ) {
     let mut chunk = vec![0u8; RECV_CHUNK];
     loop {
         let now = Instant::now();
-        if let Some((rx, outstanding)) = resolver.as_mut() {
+        if let Some(rx) = resolver {
             while let Ok((i, result)) = rx.try_recv() {
-                **outstanding -= 1;
                 on_resolved(&mut entries[i], result);
             }
         }
@@ -433,36 +424,7 @@ fn run_loop(
             }
             return;
         }
-        let mut fds: Vec<libc::pollfd> = Vec::new();
-        let mut owners: Vec<usize> = Vec::new();
-        let mut wake = None::<Instant>;
-        let mut earliest = |t: Instant| wake = Some(wake.map_or(t, |w: Instant| w.min(t)));
-        for (i, e) in entries.iter().enumerate() {
-            let events = match &e.state {
-                State::Connecting { .. } => {
-                    earliest(deadline);
-                    libc::POLLOUT
-                }
-                State::Reading(r) => {
-                    earliest(match r.quiet_at() {
-                        Some(q) => q.min(deadline + QUIET_PERIOD),
-                        None => deadline,
-                    });
-                    libc::POLLIN
-                }
-                State::Resolving => {
-                    earliest(deadline.min(now + RESOLVE_TICK));
-                    continue;
-                }
-                State::Done => continue,
-            };
-            fds.push(libc::pollfd {
-                fd: e.fd,
-                events,
-                revents: 0,
-            });
-            owners.push(i);
-        }
+        let (mut fds, owners, wake) = poll_set(entries, now, deadline);
         let Some(wake) = wake else {
             return;
         };
@@ -478,7 +440,13 @@ fn run_loop(
             }
             // poll itself failed (ENOMEM): nothing more can be waited for.
             for e in entries.iter_mut() {
-                e.end_read(ReadEnd::Failed { errno });
+                match e.state {
+                    State::Reading(_) => e.end_read(ReadEnd::Failed { errno }),
+                    State::Connecting { .. } | State::Resolving => {
+                        e.settle(SocketOutcome::ConnectFailed { errno })
+                    }
+                    State::Done => {}
+                }
             }
             return;
         }
@@ -489,6 +457,46 @@ fn run_loop(
             }
         }
     }
+}
+
+/// What to poll for, whose it is, and when the loop must wake at the latest
+/// (`None`: nothing is left to wait for).
+fn poll_set(
+    entries: &[Entry],
+    now: Instant,
+    deadline: Instant,
+) -> (Vec<libc::pollfd>, Vec<usize>, Option<Instant>) {
+    let mut fds: Vec<libc::pollfd> = Vec::new();
+    let mut owners: Vec<usize> = Vec::new();
+    let mut wake = None::<Instant>;
+    let mut earliest = |t: Instant| wake = Some(wake.map_or(t, |w: Instant| w.min(t)));
+    for (i, e) in entries.iter().enumerate() {
+        let events = match &e.state {
+            State::Connecting { .. } => {
+                earliest(deadline);
+                libc::POLLOUT
+            }
+            State::Reading(r) => {
+                earliest(match r.quiet_at() {
+                    Some(q) => q.min(deadline + QUIET_PERIOD),
+                    None => deadline,
+                });
+                libc::POLLIN
+            }
+            State::Resolving => {
+                earliest(deadline.min(now + RESOLVE_TICK));
+                continue;
+            }
+            State::Done => continue,
+        };
+        fds.push(libc::pollfd {
+            fd: e.fd,
+            events,
+            revents: 0,
+        });
+        owners.push(i);
+    }
+    (fds, owners, wake)
 }
 
 /// True when nothing is resolving or connecting and no message has started
@@ -575,37 +583,38 @@ fn on_ready(entry: &mut Entry, revents: libc::c_short, now: Instant, chunk: &mut
             }
         }
         State::Reading(reader) => {
-            let mut end = None;
-            for _ in 0..RECVS_PER_WAKE {
-                // SAFETY: chunk is writable for its length.
-                let n = unsafe {
-                    libc::recv(
-                        entry.fd,
-                        chunk.as_mut_ptr().cast(),
-                        chunk.len(),
-                        libc::MSG_DONTWAIT,
-                    )
-                };
-                match n {
-                    0 => end = Some(ReadEnd::Eof),
-                    n if n > 0 => {
-                        reader.take(&chunk[..n as usize], now);
-                        continue;
-                    }
-                    _ => match crate::error::errno() {
-                        libc::EINTR => continue,
-                        libc::EAGAIN => {}
-                        errno => end = Some(ReadEnd::Failed { errno }),
-                    },
-                }
-                break;
-            }
-            if let Some(end) = end {
+            if let Some(end) = read_ready(reader, entry.fd, now, chunk) {
                 entry.end_read(end);
             }
         }
         State::Resolving | State::Done => {}
     }
+}
+
+/// Reads what `fd` has (at most `RECVS_PER_WAKE` chunks); the end of the
+/// read when it ended.
+fn read_ready(reader: &mut Reader, fd: RawFd, now: Instant, chunk: &mut [u8]) -> Option<ReadEnd> {
+    for _ in 0..RECVS_PER_WAKE {
+        // SAFETY: chunk is writable for its length.
+        let n = unsafe {
+            libc::recv(
+                fd,
+                chunk.as_mut_ptr().cast(),
+                chunk.len(),
+                libc::MSG_DONTWAIT,
+            )
+        };
+        match n {
+            0 => return Some(ReadEnd::Eof),
+            n if n > 0 => reader.take(&chunk[..n as usize], now),
+            _ => match crate::error::errno() {
+                libc::EINTR => {}
+                libc::EAGAIN => return None,
+                errno => return Some(ReadEnd::Failed { errno }),
+            },
+        }
+    }
+    None
 }
 
 #[cfg(test)]
