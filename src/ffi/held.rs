@@ -98,3 +98,56 @@ pub(crate) fn release_attachment(shmid: i32) -> bool {
         None => false,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::ReadEnd;
+    use std::os::fd::FromRawFd;
+
+    fn socket() -> OwnedFd {
+        // SAFETY: plain syscall; the result is checked before it is owned.
+        let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
+        assert!(fd >= 0);
+        // SAFETY: fd was just returned by socket.
+        unsafe { OwnedFd::from_raw_fd(fd) }
+    }
+
+    #[test]
+    fn a_reused_number_is_not_taken_for_ours() {
+        let read = SocketRead {
+            message: Some(b"m".to_vec()),
+            end: ReadEnd::Eof,
+            received: 1,
+        };
+        let fd = hold_socket(socket(), Some(read.clone()));
+        assert_eq!(socket_read(fd), Some(read));
+        // The program closes it and the number goes to another socket
+        // (dup2 does both at once, so no other thread can take the number).
+        let other = socket();
+        // SAFETY: both are open descriptors of this process.
+        assert_eq!(unsafe { libc::dup2(other.as_raw_fd(), fd) }, fd);
+        assert_eq!(
+            socket_read(fd),
+            None,
+            "another socket under the same number"
+        );
+        assert!(!release_socket(fd));
+        crate::fd::close_raw(fd).unwrap();
+    }
+
+    #[test]
+    fn attachments_are_released_one_by_one() {
+        let seg = crate::shm::Segment::create(libc::IPC_PRIVATE).unwrap();
+        seg.write_message(b"held").unwrap();
+        let id = hold_attachment(Attachment::attach(seg.id(), true).unwrap());
+        hold_attachment(Attachment::attach(seg.id(), true).unwrap());
+        assert_eq!(shm_message(id).as_deref(), Some(&b"held"[..]));
+        assert!(release_attachment(id));
+        assert!(release_attachment(id));
+        assert!(!release_attachment(id), "nothing of the library's is left");
+        assert_eq!(shm_message(id), None);
+    }
+
+    use std::os::fd::AsRawFd;
+}
