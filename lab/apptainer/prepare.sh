@@ -39,7 +39,7 @@ common=(--aptopt='Acquire::Check-Valid-Until "false";'
     --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*')
 sid_args=(--variant=apt --include=apptainer,squashfs-tools,uidmap,e2fsprogs,mount "${common[@]}" sid)
 course_args=(--variant=essential --include=libstdc++6 "${common[@]}" bookworm)
-ctest_args=(--variant=essential --include=libstdc++6,cmake "${common[@]}" bookworm)
+ctest_args=(--variant=essential --include=libstdc++6,cmake,mount "${common[@]}" bookworm)
 
 # stamp ARGS...: identifies a root by how it is made; a change rebuilds it.
 stamp() { printf '%s\n' "$@" "$mirror" | sha256sum | cut -c1-16; }
