@@ -82,6 +82,8 @@ if [ "$(id -u)" != 0 ]; then
     echo "apptainer exec, as nobody: skipped: needs root to switch to user nobody (this run is already unprivileged: $(id -un))"
 elif ! setpriv --reuid=nobody --regid=nogroup --clear-groups test -r "$build/CTestTestfile.cmake" -a -x "$build"; then
     echo "apptainer exec, as nobody: skipped: user nobody cannot read the build tree $build"
+elif ! setpriv --reuid=nobody --regid=nogroup --clear-groups test -r "$sif" -a -x "$ac/sid/usr/bin/apptainer"; then
+    echo "apptainer exec, as nobody: skipped: user nobody cannot reach the cache $ac (a parent directory is not searchable)"
 else
     in_apptainer "apptainer exec, as nobody (unprivileged, user-namespace mode)" nobody nobody
 fi

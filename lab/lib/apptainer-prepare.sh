@@ -52,4 +52,9 @@ apptainer_prepare() {
     apptainer_prepare_locked
     exec {lockfd}>&-
     [ -z "$apptainer_unavailable" ] || unavailable "apptainer: $apptainer_unavailable"
+    # Unprivileged, the user must reach the root and the image on its own.
+    if [ -n "$apptainer_user" ] && ! setpriv --reuid="$apptainer_user" --regid="$(id -gn "$apptainer_user")" \
+        --clear-groups test -x "$apptainer_root/usr/bin/apptainer" -a -r "$apptainer_sif"; then
+        unavailable "apptainer: user $apptainer_user cannot reach $apptainer_root or $apptainer_sif (a parent directory is not searchable)"
+    fi
 }
