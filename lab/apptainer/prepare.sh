@@ -44,9 +44,22 @@ ctest_args=(--variant=essential --include=libstdc++6,cmake,mount "${common[@]}" 
 # stamp ARGS...: identifies a root by how it is made; a change rebuilds it.
 stamp() { printf '%s\n' "$@" "$mirror" | sha256sum | cut -c1-16; }
 
+# On any exit: stop the mmdebstraps still running (TERM lets each clean up
+# after itself), then remove what they were building.
 tmps=()
-cleanup() { local t; for t in "${tmps[@]}"; do rm -rf "$t"; done; }
+cleanup() {
+    local t pids
+    pids=$(jobs -pr)
+    if [ -n "$pids" ]; then
+        # shellcheck disable=SC2086  # one pid per word
+        kill -TERM $pids 2>/dev/null
+        wait
+    fi
+    for t in "${tmps[@]}"; do rm -rf "$t"; done
+}
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
 # need_root NAME ARGS...: true if ROOT NAME must be (re)built.
 need_root() {
@@ -79,7 +92,8 @@ finish_root() {
     shift
     wait "${!pidvar}" || rc=$?
     if [ "$rc" != 0 ]; then
-        why=$(grep -E '^(E:|W: Failed|mmdebstrap: error)|error' "$ac/$name.log" | tail -n1)
+        # The first error is the cause (the last is "mmdebstrap failed to run").
+        why=$(grep -E '^(E:|W: Failed)' "$ac/$name.log" | head -n1 | sed 's/ --error-on=any.* failed$/ failed/')
         [ -n "$why" ] || why=$(tail -n1 "$ac/$name.log")
         unavailable "the Debian archive ($mirror) could not provide the $name root: ${why:-mmdebstrap exit $rc} (log: $ac/$name.log)"
     fi

@@ -31,7 +31,7 @@ apptainer_course_sif() {
 apptainer_prepare_locked() {
     local prep_out prep_rc=0
     prep_out=$("$labsrc/apptainer/prepare.sh" "$cache" 2>&1) || prep_rc=$?
-    grep -E 'mmdebstrap|: ready \(|image: built ' <<<"$prep_out" | sed 's/^apptainer-prepare: /lab: apptainer: /'
+    grep -E '^apptainer-prepare: .*(mmdebstrap|: ready \(|image: built )' <<<"$prep_out" | sed 's/^apptainer-prepare: /lab: apptainer: /'
     if [ "$prep_rc" != 0 ]; then
         apptainer_unavailable=$(grep -v '^apptainer-prepare:' <<<"$prep_out" | tail -n1)
         apptainer_unavailable=${apptainer_unavailable#prepare.sh: unavailable: }
