@@ -33,7 +33,7 @@ done
 [ -x "$root/usr/bin/apptainer" ] || { printf 'apptainer.sh: no apptainer in %s (run lab/apptainer/prepare.sh)\n' "$root" >&2; exit 77; }
 # An unprivileged bwrap cannot create mount points in the root-owned ROOT,
 # nor pass through those a bwrap run as root made (mode 0700): make them
-# while still root, mode 0755 (empty directories, harmless to keep).
+# while still root, searchable by all (empty directories, harmless to keep).
 mount_point() {
     local d=$root
     local IFS=/
@@ -41,7 +41,7 @@ mount_point() {
         [ -n "$part" ] || continue
         d+=/$part
         [ -d "$d" ] || mkdir "$d" 2>/dev/null || [ -d "$d" ] || return 0
-        [ "$(stat -c %a "$d")" = 755 ] || chmod 755 "$d" 2>/dev/null || return 0
+        [ -n "$(find "$d" -maxdepth 0 -perm -o=x)" ] || chmod o+rx "$d" 2>/dev/null || return 0
     done
 }
 if [ "$(id -u)" = 0 ]; then
