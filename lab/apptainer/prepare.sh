@@ -160,4 +160,9 @@ else
     say "ctest image: built $sif ($(du -sm "$sif" | cut -f1) MB)"
 fi
 ln -sfn "$(basename "$sif")" "$ac/ctest.sif"
+# One container, so a machine where Apptainer starts but cannot run one (no
+# loop devices, no squashfs) is told apart before any test relies on it.
+if ! "$here/apptainer.sh" "$ac/sid" --bind "$ac" -- exec "$sif" true >"$ac/exec.err" 2>&1; then
+    unavailable "Apptainer cannot run a container here: $(grep -v '^INFO' "$ac/exec.err" | tail -n1)"
+fi
 say "ready: $ac"
