@@ -3,6 +3,9 @@
 #   include/                globals.h server.h client.h (the course's names)
 #   lib/                    libserver.a libclient.a (the one Rust archive, twice)
 #   bin/                    isoprobe-server isoprobe-client
+#   share/man/man1/         isoprobe-server.1 isoprobe-client.1
+#   share/bash-completion/completions/, share/zsh/site-functions/,
+#   share/fish/vendor_completions.d/: their shell completions
 #   lib/cmake/isoprobe/     isoprobeConfig.cmake (+ version): find_package(isoprobe)
 #   lib/pkgconfig/          isoprobe-server.pc isoprobe-client.pc
 # (lib is CMAKE_INSTALL_LIBDIR, e.g. lib/x86_64-linux-gnu for a /usr prefix.)
@@ -39,6 +42,30 @@ install(FILES
   DESTINATION "${CMAKE_INSTALL_INCLUDEDIR}")
 install(FILES ${ISOPROBE_ARCHIVES} DESTINATION "${CMAKE_INSTALL_LIBDIR}")
 install(PROGRAMS ${ISOPROBE_PROGRAMS} DESTINATION "${CMAKE_INSTALL_BINDIR}")
+
+# Man pages and completions, written by isoprobe-docgen from the programs'
+# own command-line definitions (so they match --help), laid out below
+# share/ as they are installed.
+set(ISOPROBE_SHARE "${CMAKE_CURRENT_BINARY_DIR}/share")
+set(ISOPROBE_MAN_PAGES "${ISOPROBE_SHARE}/man/man1/isoprobe-server.1" "${ISOPROBE_SHARE}/man/man1/isoprobe-client.1")
+set(ISOPROBE_COMPLETIONS)
+foreach(program IN ITEMS isoprobe-server isoprobe-client)
+  list(APPEND ISOPROBE_COMPLETIONS
+    "${ISOPROBE_SHARE}/bash-completion/completions/${program}"
+    "${ISOPROBE_SHARE}/zsh/site-functions/_${program}"
+    "${ISOPROBE_SHARE}/fish/vendor_completions.d/${program}.fish")
+endforeach()
+add_custom_command(
+  OUTPUT ${ISOPROBE_MAN_PAGES} ${ISOPROBE_COMPLETIONS}
+  COMMAND "${ISOPROBE_DOCGEN}" "${ISOPROBE_SHARE}"
+  DEPENDS "${ISOPROBE_DOCGEN}"
+  COMMENT "man pages and shell completions of isoprobe-server, isoprobe-client"
+  VERBATIM)
+add_custom_target(isoprobe_docs ALL DEPENDS ${ISOPROBE_MAN_PAGES} ${ISOPROBE_COMPLETIONS})
+add_dependencies(isoprobe_docs isoprobe_cargo)
+install(FILES ${ISOPROBE_MAN_PAGES} DESTINATION "${CMAKE_INSTALL_MANDIR}/man1")
+install(DIRECTORY "${ISOPROBE_SHARE}/bash-completion" "${ISOPROBE_SHARE}/zsh" "${ISOPROBE_SHARE}/fish"
+        DESTINATION "${CMAKE_INSTALL_DATADIR}")
 
 # CMake package: imported targets isoprobe::server / isoprobe::client (and
 # server / client), relocatable (paths relative to the installed file).

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite on a fresh machine: installs what it needs, runs the
-# Rust unit tests, builds with CMake and runs every ctest suite. Checks that
-# `ipcs -m` looks the same before and after.
+# Rust unit tests and clippy over the workspace, builds with CMake and runs
+# every ctest suite. Checks that `ipcs -m` looks the same before and after.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -11,7 +11,10 @@ segments() { ipcs -m | awk 'NR>3 && $1 ~ /^0x/ {print $2}' | sort; }
 before=$(segments)
 
 echo "== cargo test"
-cargo test --locked --quiet
+cargo test --workspace --locked --quiet
+
+echo "== cargo clippy"
+cargo clippy --workspace --all-targets --locked --quiet -- -D warnings
 
 echo "== cmake build"
 build=${ISOPROBE_BUILD_DIR:-build/test}

@@ -6,15 +6,15 @@
 //! the client's `announce`, `outcome`, `reach`, `client`), the C ABI in `ffi`, and the generated headers in `include/` that
 //! add the course's C++ API on top of the C functions.
 //!
-//! `explain` names why each server was classified as it was; the programs
-//! `isoprobe-server` and `isoprobe-client` (src/bin/) are built on this API.
+//! The programs `isoprobe-server` and `isoprobe-client`, with the words for
+//! each outcome (`--explain`, `--json`), live in the workspace's second
+//! member, `isoprobe-cli`, and are built on this API.
 
 #![warn(missing_docs)]
 
 pub mod announce;
 pub mod client;
 pub mod error;
-pub mod explain;
 pub mod fd;
 pub mod ffi;
 pub mod info_file;
@@ -27,6 +27,9 @@ mod signals;
 
 #[cfg(test)]
 mod testutil;
+
+/// The library's version (the package version; the programs print it).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 
 pub use client::{Environment, Probe, Summary};
 pub use error::{Error, Result};

@@ -1,21 +1,25 @@
 //! Words for the outcomes: why each server was classified as it was, named
 //! the way a person debugging with strace would name it (ENOENT from ftok, no
 //! such key, EACCES; refused, timed out, unreachable), and the verdict with
-//! its reason. This module only formats the typed outcomes the probes
-//! returned (`outcome`); `isoprobe-client --explain` and `--json` render it.
+//! its reason. This module only formats the typed outcomes the library's
+//! probes returned (`isoprobe::outcome`); `report` lays them out for
+//! `--explain` and `--json`.
 
-use crate::announce::Announcement;
-use crate::client::{Environment, Messages, Probe, QUIET_PERIOD};
-use crate::info_file::ParseError;
-use crate::net::errno_name;
-use crate::outcome::{ReadEnd, ShmOutcome, SocketOutcome};
+use isoprobe::announce::Announcement;
+use isoprobe::client::{Environment, Messages, Probe, QUIET_PERIOD};
+use isoprobe::info_file::ParseError;
+use isoprobe::net::errno_name;
+use isoprobe::outcome::{ReadEnd, ShmOutcome, SocketOutcome};
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-impl fmt::Display for ShmOutcome {
+/// An outcome in words: `Words(&outcome).to_string()`.
+pub struct Words<'a, T>(pub &'a T);
+
+impl fmt::Display for Words<'_, ShmOutcome> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
+        match *self.0 {
             ShmOutcome::Attached { shmid } => write!(f, "attached (shmid {shmid})"),
             ShmOutcome::FtokFailed {
                 errno: libc::ENOENT,
@@ -36,9 +40,9 @@ impl fmt::Display for ShmOutcome {
     }
 }
 
-impl fmt::Display for SocketOutcome {
+impl fmt::Display for Words<'_, SocketOutcome> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        match self.0 {
             SocketOutcome::Connected { addr } => write!(f, "connected to {addr}"),
             SocketOutcome::Refused => f.write_str(
                 "refused (ECONNREFUSED): nothing listens on this address and port as seen from here",
@@ -63,9 +67,9 @@ impl fmt::Display for SocketOutcome {
     }
 }
 
-impl fmt::Display for ReadEnd {
+impl fmt::Display for Words<'_, ReadEnd> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
+        match *self.0 {
             ReadEnd::Eof => f.write_str("complete at end of stream"),
             ReadEnd::Quiet => write!(
                 f,
@@ -86,7 +90,7 @@ fn failed(f: &mut fmt::Formatter<'_>, call: &str, errno: i32) -> fmt::Result {
     write!(
         f,
         "{call} failed: {} ({})",
-        crate::error::strerror(errno),
+        isoprobe::error::strerror(errno),
         errno_name(errno)
     )
 }
@@ -180,7 +184,14 @@ pub fn shown(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::outcome::ShmStep;
+    use isoprobe::outcome::ShmStep;
+
+    fn words<T>(outcome: &T) -> String
+    where
+        for<'a> Words<'a, T>: fmt::Display,
+    {
+        Words(outcome).to_string()
+    }
 
     #[test]
     fn shm_outcomes_are_named() {
@@ -188,13 +199,13 @@ mod tests {
             errno: libc::ENOENT,
         };
         assert_eq!(missing.code(), "ftok_enoent");
-        assert!(missing.to_string().starts_with("ENOENT from ftok"));
+        assert!(words(&missing).starts_with("ENOENT from ftok"));
         assert_eq!(missing.failure(), Some(("ftok", libc::ENOENT)));
         let eacces_ftok = ShmOutcome::FtokFailed {
             errno: libc::EACCES,
         };
         assert_eq!(eacces_ftok.code(), "ftok_failed");
-        assert!(eacces_ftok.to_string().contains("ftok failed"));
+        assert!(words(&eacces_ftok).contains("ftok failed"));
         assert_eq!(
             ShmOutcome::of_failure(ShmStep::Shmget, libc::ENOENT),
             ShmOutcome::NoSuchKey
@@ -206,7 +217,7 @@ mod tests {
                 step: ShmStep::Shmat
             }
         );
-        assert!(denied.to_string().starts_with("EACCES from shmat"));
+        assert!(words(&denied).starts_with("EACCES from shmat"));
         assert_eq!(
             ShmOutcome::of_failure(ShmStep::Shmat, libc::EINVAL).failure(),
             Some(("shmat", libc::EINVAL))
@@ -225,10 +236,10 @@ mod tests {
         };
         assert_eq!(late.code(), "timed_out");
         assert_eq!(late.failure(), None, "a deadline is not an errno");
-        assert!(late.to_string().contains("5 s deadline"));
+        assert!(words(&late).contains("5 s deadline"));
         let unreachable = SocketOutcome::of_connect_errno(libc::EHOSTUNREACH);
         assert_eq!(unreachable.code(), "unreachable");
-        assert!(unreachable.to_string().contains("EHOSTUNREACH"));
+        assert!(words(&unreachable).contains("EHOSTUNREACH"));
         let own = SocketOutcome::SocketFailed {
             errno: libc::EMFILE,
         };
@@ -236,19 +247,18 @@ mod tests {
         let addr = "127.0.0.1:80".parse().unwrap();
         assert!(SocketOutcome::Connected { addr }.reached());
         assert_eq!(
-            SocketOutcome::Connected { addr }.to_string(),
+            words(&SocketOutcome::Connected { addr }),
             "connected to 127.0.0.1:80"
         );
     }
 
     #[test]
     fn read_ends_and_durations() {
-        assert!(ReadEnd::Quiet.to_string().contains("250 ms"));
-        assert!(ReadEnd::Failed {
-            errno: libc::ECONNRESET
-        }
-        .to_string()
-        .contains("ECONNRESET"));
+        assert!(words(&ReadEnd::Quiet).contains("250 ms"));
+        let reset = ReadEnd::Failed {
+            errno: libc::ECONNRESET,
+        };
+        assert!(words(&reset).contains("ECONNRESET"));
         assert_eq!(seconds(Duration::from_millis(250)), "250 ms");
         assert_eq!(seconds(Duration::from_secs(5)), "5 s");
         assert_eq!(shown(b"a\xffb"), "a\\xffb");
