@@ -102,6 +102,12 @@ TEST(Strings, SubstrCompareAndAccessMatchStdString) {
       EXPECT_EQ(f <= other, text <= other);
       EXPECT_EQ(other.c_str() > f, other > text);
       EXPECT_EQ(std::string_view(other) >= f, other >= text);
+#if __cplusplus >= 202002L
+      EXPECT_EQ(f <=> g, text <=> other);
+      EXPECT_EQ(other <=> f, other <=> text);
+      EXPECT_EQ(f <=> other.c_str(), text <=> other.c_str());
+      EXPECT_EQ(std::string_view(other) <=> f, std::string_view(other) <=> text);
+#endif
       EXPECT_EQ(f + g, text + other);
       EXPECT_EQ(f + other.c_str(), text + other);
       EXPECT_EQ(other + f, other + text);

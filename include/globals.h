@@ -31,6 +31,9 @@
 #if __cplusplus >= 201703L
 #include <string_view>
 #endif
+#if __cplusplus >= 202002L
+#include <compare>
+#endif
 #include <type_traits>
 #else
 #include <string.h>
@@ -364,6 +367,13 @@ typedef struct isoprobe_string {
   friend bool operator<=(std::string_view a, const isoprobe_string &b) noexcept { return 0 <= b.compare(a); }
   friend bool operator>(std::string_view a, const isoprobe_string &b) noexcept { return 0 > b.compare(a); }
   friend bool operator>=(std::string_view a, const isoprobe_string &b) noexcept { return 0 >= b.compare(a); }
+#endif
+#if __cplusplus >= 202002L && defined(__cpp_lib_three_way_comparison)
+  /* C++20's <=>, as std::string has it (the other side's <=> is rewritten from these). */
+  friend std::strong_ordering operator<=>(const isoprobe_string &a, const isoprobe_string &b) noexcept { return a.compare(b) <=> 0; }
+  friend std::strong_ordering operator<=>(const isoprobe_string &a, const std::string &b) noexcept { return a.compare(b) <=> 0; }
+  friend std::strong_ordering operator<=>(const isoprobe_string &a, const char *b) { return a.compare(b) <=> 0; }
+  friend std::strong_ordering operator<=>(const isoprobe_string &a, std::string_view b) noexcept { return a.compare(b) <=> 0; }
 #endif
 
   /* Concatenation gives a std::string, as with the field's old type. */

@@ -38,6 +38,11 @@ int main() {
   CHECK(a.info_file_path == v && v == a.info_file_path && b.info_file_path < v && v > b.info_file_path);
   CHECK(b.info_file_path != v && v != b.info_file_path && a.info_file_path <= v && v >= b.info_file_path);
 #endif
+#if __cplusplus >= 202002L
+  CHECK((a.info_file_path <=> s) == 0 && (s <=> a.info_file_path) == 0 && (b.info_file_path <=> a.info_file_path) < 0);
+  CHECK((a.info_file_path <=> c) < 0 && (c <=> a.info_file_path) > 0 && (v <=> b.info_file_path) > 0);
+  CHECK((a.info_file_path <=> b.info_file_path) > 0 && (a.info_file_path <=> v) == 0);
+#endif
   SHOW(a.info_file_path == s);
   SHOW(a.info_file_path < b.info_file_path);
   SHOW(std::max(a.info_file_path, b.info_file_path));

@@ -13,6 +13,9 @@
 #if __cplusplus >= 201703L
 #include <string_view>
 #endif
+#if __cplusplus >= 202002L
+#include <compare>
+#endif
 #include <type_traits>
 #else
 #include <string.h>
