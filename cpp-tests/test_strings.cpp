@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <functional>
 #include <sstream>
 #include <stdexcept>
@@ -159,6 +160,17 @@ TEST(Strings, CapacityIsExactAndRefusalsKeepTheOldValue) {
   EXPECT_EQ(f.size(), isoprobe_string::capacity());
   f.resize(1);
   EXPECT_EQ(f, "a");
+}
+
+TEST(Strings, AnUnterminatedBufferIsNeverWrittenPast) {
+  live_server_info raw;
+  std::memset(raw.info_file_path.data(), 'u', sizeof raw.info_file_path);  // as C code could leave it
+  EXPECT_EQ(raw.info_file_path.size(), sizeof raw.info_file_path);
+  EXPECT_THROW(raw.info_file_path += "x", std::length_error);
+  EXPECT_THROW(raw.info_file_path.push_back('x'), std::length_error);
+  EXPECT_THROW(raw.info_file_path.resize(sizeof raw.info_file_path, 'x'), std::length_error);
+  raw.info_file_path.resize(3);
+  EXPECT_EQ(raw.info_file_path, "uuu");
 }
 
 TEST(Strings, NulBytesAndNullPointersAreRefused) {

@@ -60,12 +60,12 @@
   void clear() noexcept { data_[0] = '\0'; }
   /** Shrinks, or grows with c (not '\0': std::invalid_argument) up to capacity(). */
   void resize(size_type n, char c = '\0') {
+    if (n > capacity()) throw std::length_error(too_long_(n));
     size_type len = size();
     if (n <= len) {
       data_[n] = '\0';
       return;
     }
-    if (n > capacity()) throw std::length_error(too_long_(n));
     if (c == '\0') throw std::invalid_argument("isoprobe_string: resize would append NUL bytes");
     std::memset(data_ + len, c, n - len);
     data_[n] = '\0';
@@ -313,8 +313,8 @@
     return *this;
   }
   isoprobe_string &append_(const char *s, size_type n) {
-    size_type len = size();
-    if (n > capacity() - len) throw std::length_error(too_long_(len + n));
+    size_type len = size();  // capacity() + 1 when C code left the buffer unterminated
+    if (len > capacity() || n > capacity() - len) throw std::length_error(too_long_(len + n));
     check_no_nul_(s, n);
     std::memmove(data_ + len, s, n);
     data_[len + n] = '\0';
