@@ -6,11 +6,12 @@
 #   isoprobe's (C++17 and C++20): the compiler reports a diagnostic on it.
 # - The block after "<!-- strings-limits: workarounds -->" compiles without
 #   warnings against both, in both standards, and both builds print the same.
-# usage: strings_limits.sh DOC CXX ISOPROBE_INCLUDE COURSE_INCLUDE RUST_LIB WORK
+# Works in a private temporary directory (not the build tree, which the
+# suite-in-container run shares read-only).
+# usage: strings_limits.sh DOC CXX ISOPROBE_INCLUDE COURSE_INCLUDE RUST_LIB
 set -euo pipefail
-doc=$1 cxx=$2 iso=$3 course=$4 rust_lib=$5 work=$6
-rm -rf "$work"
-mkdir -p "$work"
+doc=$1 cxx=$2 iso=$3 course=$4 rust_lib=$5
+work=$(mktemp -d "${TMPDIR:-/tmp}/isoprobe-strings-limits.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
 block() {
