@@ -26,9 +26,9 @@ fn first(err: &clap::Error, kind: ContextKind) -> String {
     strings(err, kind).into_iter().next().unwrap_or_default()
 }
 
-/// One line saying what is wrong with the command line. `positional` names
-/// the program's one positional argument ("a directory"); `None` for a
-/// program that takes none.
+/// One line saying what is wrong with the command line. `positional` says
+/// how many of what the program's positional arguments are ("one
+/// directory"); `None` for a program that takes none.
 pub fn one_line(err: &clap::Error, positional: Option<&str>) -> String {
     match err.kind() {
         ErrorKind::UnknownArgument => {
@@ -36,7 +36,7 @@ pub fn one_line(err: &clap::Error, positional: Option<&str>) -> String {
             if arg.starts_with('-') && arg.len() > 1 {
                 format!("unknown option '{}'", bare(&arg))
             } else if let Some(what) = positional {
-                format!("unexpected argument '{arg}' ({what} was given already)")
+                format!("{what} expected, got another: '{arg}'")
             } else {
                 format!("unexpected argument '{arg}' (every setting is a --flag)")
             }

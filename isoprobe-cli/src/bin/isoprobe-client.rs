@@ -40,7 +40,7 @@ fn output(mode: Mode, dir: &Path) -> isoprobe::Result<Vec<u8>> {
 fn main() -> ExitCode {
     let args = match ClientArgs::try_parse() {
         Ok(args) => args,
-        Err(e) => return usage::exit(PROGRAM, &e, Some("a directory")),
+        Err(e) => return usage::exit(PROGRAM, &e, Some("one directory")),
     };
     match output(args.mode(), &args.dir) {
         Ok(text) => {
