@@ -10,6 +10,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <cstddef>
 #include <fstream>
 #include <sstream>
@@ -17,6 +18,7 @@
 #include <string>
 #include <type_traits>
 
+#include "core_helpers.h"
 #include "test_support.h"
 
 // Layout pinned on the C++ side (the Rust side pins the same numbers).
@@ -49,13 +51,44 @@ static void (*const k_gshm)(const live_server_info &, std::string &) = get_messa
 static void (*const k_disc)(const std::vector<live_server_info> &) = disconnect;
 static void (*const k_crun)(const std::string &) = run;
 
-TEST(Compat, AllCourseFunctionsAreDeclared) {
-  const void *fns[] = {(const void *)k_start, (const void *)k_info,  (const void *)k_conn,  (const void *)k_wsock,
-                       (const void *)k_wshm,  (const void *)k_shutdown, (const void *)k_posix_shutdown,
-                       (const void *)k_srun,  (const void *)k_count, (const void *)k_print, (const void *)k_gsock,
-                       (const void *)k_gshm,  (const void *)k_disc,  (const void *)k_crun};
-  for (const void *f : fns) EXPECT_NE(f, nullptr);
+// The pointers above check the signatures when this file compiles; here
+// every one of them is called, so each must reach the library's definition
+// and do its job: one server and the client in this process, through the
+// course's functions only.
+TEST(Compat, EveryCourseFunctionRunsThroughItsExactSignature) {
+  errno = 0;
+  EXPECT_EQ(k_posix_shutdown(-1, SHUT_RDWR), -1);
+  EXPECT_EQ(errno, EBADF) << "::shutdown is still the POSIX call, not the course's overload";
   EXPECT_NE((const void *)k_srun, (const void *)k_crun) << "server and client run are distinct overloads";
+
+  isoprobe_test::TempDir info_dir, keys;
+  server_setup_information setup = {};
+  setup.port = 0;
+  setup.shm_pathname = keys.path();
+  setup.shm_proj_id = 93;
+  setup.info_file_name = "compat";
+  setup.info_file_directory = info_dir.path();
+  live_server_info server = {};
+  k_start(setup, server);
+  k_info(setup, server);
+  k_wshm(server, "shm-compat");
+  std::vector<live_server_info> found;
+  ASSERT_EQ(k_count(info_dir.path(), found), 1);
+  ASSERT_EQ(k_conn(server), 0) << "the client's connect is waiting in the backlog";
+  k_wsock(server, "socket-compat");
+  EXPECT_EQ(core_test::capture_stdout([&] { k_print(found); }),
+            "Total Servers: 1\nHost: 1\nContainer: 0\nVM: 0\nMessages: shm-compat socket-compat\n");
+  std::string shm_msg = "stale", socket_msg = "stale";
+  k_gshm(found[0], shm_msg);
+  k_gsock(found[0], socket_msg);
+  EXPECT_EQ(shm_msg, "shm-compat") << "the segment is read again";
+  EXPECT_EQ(socket_msg, "") << "print_server_infos read the socket's message, up to the server's end of stream";
+  k_disc(found);
+  EXPECT_EQ(found[0].client_fd, -1) << "disconnect marks the record closed";
+  k_shutdown(server);
+  EXPECT_TRUE(isoprobe_test::list_dir(info_dir.path()).empty()) << "shutdown removed the info file";
+  EXPECT_EQ(core_test::capture_stdout([&] { k_crun(info_dir.path()); }),
+            "Total Servers: 0\nHost: 0\nContainer: 0\nVM: 0\nMessages:\n");
 }
 
 TEST(Compat, AggregateInitialisationFromLiterals) {

@@ -1,19 +1,29 @@
 #!/bin/sh
 # check_table.sh ISOPROBE_BENCH: runs the bench in --quick mode and checks the
 # shape of what it prints (never its numbers): the machine line, the table
-# header, at least one well-formed row for each of B1-B7, and the cleanup note.
+# header, at least one well-formed row for each of B1-B7, and the cleanup note;
+# and that no row, and no progress line on stderr, reports a wrong output
+# (a run that printed the wrong summary is a failure whatever its timing).
 set -u
 bench=$1
 out=$(mktemp "${TMPDIR:-/tmp}/isoprobe-bench-smoke.XXXXXX") || exit 1
-trap 'rm -f "$out"' EXIT
-"$bench" --quick >"$out"
+err=$(mktemp "${TMPDIR:-/tmp}/isoprobe-bench-smoke-err.XXXXXX") || exit 1
+trap 'rm -f "$out" "$err"' EXIT
+"$bench" --quick >"$out" 2>"$err"
 rc=$?
 cat "$out"
+cat "$err" >&2
+if grep -q "WRONG OUTPUT" "$err"; then
+  echo "check_table: the bench reports a wrong output:" >&2
+  grep "WRONG OUTPUT" "$err" >&2
+  exit 1
+fi
 [ "$rc" -eq 0 ] || { echo "check_table: isoprobe_bench exited $rc" >&2; exit 1; }
 awk '
   NR == 1 { if ($0 !~ /^Machine: nproc=[0-9]+, CPU: .+, kernel: .+/) bad("first line is not the machine line") }
   $0 == "| row | case | result | target | met |" { header = NR }
   header && NR == header + 1 && $0 != "|---|---|---|---|---|" { bad("no separator under the header") }
+  /^\| B[0-9]+ \|/ && tolower($0) ~ /wrong output/ { bad("a row reports a wrong output: " $0) }
   /^\| B[1-7] \|/ {
     if (!header) bad("row before the header")
     n = split($0, cells, " [|] ")

@@ -5,7 +5,6 @@
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <pthread.h>
-#include <sys/inotify.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -41,40 +40,6 @@ std::vector<std::string> key_paths(const TempDir &dir, size_t count) {
   }
   return paths;
 }
-
-/// Counts info files renamed into `dir` (how servers publish) until `n`
-/// arrived; the watch must exist before the servers start.
-class PublishCounter {
- public:
-  explicit PublishCounter(const std::string &dir) {
-    fd_ = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-    if (fd_ < 0 || inotify_add_watch(fd_, dir.c_str(), IN_MOVED_TO) < 0) throw std::runtime_error("inotify");
-  }
-  ~PublishCounter() { close(fd_); }
-  bool wait_for(size_t n, milliseconds timeout) {
-    auto deadline = Clock::now() + timeout;
-    alignas(inotify_event) char buf[64 * 1024];
-    while (seen_ < n) {
-      long long left = std::chrono::duration_cast<milliseconds>(deadline - Clock::now()).count();
-      if (left <= 0) return false;
-      pollfd p = {fd_, POLLIN, 0};
-      if (poll(&p, 1, static_cast<int>(left)) <= 0) continue;
-      ssize_t len;
-      while ((len = read(fd_, buf, sizeof buf)) > 0) {
-        for (char *at = buf; at < buf + len;) {
-          auto *ev = reinterpret_cast<inotify_event *>(at);
-          if (ev->len > 0 && ev->name[0] != '.') ++seen_;
-          at += sizeof(inotify_event) + ev->len;
-        }
-      }
-    }
-    return true;
-  }
-
- private:
-  int fd_ = -1;
-  size_t seen_ = 0;
-};
 
 /// Runs `body` on a thread with a small stack (2000 default 8 MiB stacks
 /// are 16 GiB of address space).
@@ -132,7 +97,9 @@ TEST(Faults, TwoThousandServersAsThreadsAndAClientPastFdSetsize) {
   std::vector<std::string> errors(n);
   auto start = Clock::now();
   {
-    PublishCounter published(dir.path());
+    // Counts the renames rather than listing 2000 files after each one; the
+    // watch exists before the servers start.
+    isoprobe_test::DirWatch published(dir.path());
     std::vector<std::unique_ptr<SmallThread>> servers;
     for (int i = 0; i < n; ++i) {
       servers.push_back(std::make_unique<SmallThread>([&, i] {
@@ -143,7 +110,8 @@ TEST(Faults, TwoThousandServersAsThreadsAndAClientPastFdSetsize) {
         errors[i] = e.message;
       }));
     }
-    ASSERT_TRUE(published.wait_for(n, std::chrono::seconds(60))) << "servers did not all publish";
+    ASSERT_TRUE(published.wait_until(std::chrono::seconds(60), [&] { return published.moved_in() >= size_t(n); }))
+        << "servers did not all publish";
     long long started_ms = ms_since(start);
 
     // The client starts with the usual soft limit of 1024 and must raise it.

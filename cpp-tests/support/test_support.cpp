@@ -214,41 +214,56 @@ Finished run(const std::vector<std::string> &argv, std::chrono::milliseconds tim
   return f;
 }
 
-template <typename Done>
-static bool wait_dir(const std::string &dir, std::chrono::milliseconds timeout, Done done,
-                     const std::function<bool()> &give_up = nullptr) {
-  int fd = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
-  if (fd < 0) throw sys_fail("inotify_init1");
-  if (inotify_add_watch(fd, dir.c_str(), IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_CLOSE_WRITE) < 0) {
-    close(fd);
-    throw sys_fail("inotify_add_watch " + dir);
+DirWatch::DirWatch(const std::string &dir) {
+  fd_ = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+  if (fd_ < 0) throw sys_fail("inotify_init1");
+  if (inotify_add_watch(fd_, dir.c_str(), IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_MOVED_FROM | IN_CLOSE_WRITE) < 0) {
+    std::runtime_error e = sys_fail("inotify_add_watch " + dir);
+    close(fd_);
+    throw e;
   }
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  bool ok = done();
-  while (!ok) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) break;
-    struct pollfd p = {fd, POLLIN, 0};
-    int n = poll(&p, 1, static_cast<int>(left.count()));
-    if (n < 0 && errno == EINTR && give_up && give_up()) break;
-    if (n > 0) {
-      char buf[4096];
-      while (read(fd, buf, sizeof buf) > 0) {
-      }
+}
+
+DirWatch::~DirWatch() { close(fd_); }
+
+/// Reads every pending event, counting the non-dot names renamed in.
+void DirWatch::drain() {
+  alignas(inotify_event) char buf[64 * 1024];
+  ssize_t len;
+  while ((len = read(fd_, buf, sizeof buf)) > 0) {
+    for (char *at = buf; at < buf + len;) {
+      auto *ev = reinterpret_cast<inotify_event *>(at);
+      if ((ev->mask & IN_MOVED_TO) && ev->len > 0 && ev->name[0] != '.') ++moved_in_;
+      at += sizeof(inotify_event) + ev->len;
     }
-    ok = done();
   }
-  close(fd);
-  return ok;
+}
+
+bool DirWatch::wait_until(std::chrono::milliseconds timeout, const std::function<bool()> &done,
+                          const std::function<bool()> &give_up) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  drain();
+  while (!done()) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) return false;
+    struct pollfd p = {fd_, POLLIN, 0};
+    int n = poll(&p, 1, static_cast<int>(left.count()));
+    if (n < 0 && errno == EINTR && give_up && give_up()) return false;
+    if (n < 0 && errno != EINTR) throw sys_fail("poll (inotify)");
+    drain();
+  }
+  return true;
 }
 
 bool wait_for_files(const std::string &dir, size_t count, std::chrono::milliseconds timeout,
                     const std::function<bool()> &give_up) {
-  return wait_dir(dir, timeout, [&] { return list_dir(dir).size() >= count; }, give_up);
+  DirWatch watch(dir);
+  return watch.wait_until(timeout, [&] { return list_dir(dir).size() >= count; }, give_up);
 }
 
 bool wait_for_empty(const std::string &dir, std::chrono::milliseconds timeout) {
-  return wait_dir(dir, timeout, [&] { return list_dir(dir).empty(); });
+  DirWatch watch(dir);
+  return watch.wait_until(timeout, [&] { return list_dir(dir).empty(); });
 }
 
 unsigned short free_port() {

@@ -88,6 +88,30 @@ struct Finished {
 /// Runs argv to completion (killed after `timeout`), capturing output.
 Finished run(const std::vector<std::string> &argv, std::chrono::milliseconds timeout);
 
+/// The one inotify watch of the test support: watches a directory from its
+/// construction on (so nothing that happens after it is missed) for files
+/// created, renamed in or out, removed and closed after writing.
+class DirWatch {
+ public:
+  explicit DirWatch(const std::string &dir);
+  ~DirWatch();
+  DirWatch(const DirWatch &) = delete;
+  DirWatch &operator=(const DirWatch &) = delete;
+  /// Waits until `done()` is true; asks it now and again after every batch
+  /// of events, never on a timer. A signal interrupting the wait asks
+  /// `give_up` (when given); true ends the wait at once. False on timeout.
+  bool wait_until(std::chrono::milliseconds timeout, const std::function<bool()> &done,
+                  const std::function<bool()> &give_up = nullptr);
+  /// Non-dot names renamed into the directory since construction (how
+  /// servers publish their info files), counted without listing it.
+  size_t moved_in() const { return moved_in_; }
+
+ private:
+  void drain();
+  int fd_ = -1;
+  size_t moved_in_ = 0;
+};
+
 /// Waits (inotify) until `dir` holds at least `count` regular non-dot files.
 /// A caller with a signal flag passes `give_up`: it is asked whenever a
 /// signal interrupts the wait, and when it says true the wait returns false
