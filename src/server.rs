@@ -3,12 +3,15 @@
 //! dropping it frees everything, so every error path cleans up by itself.
 
 use crate::error::{Error, Result};
-use crate::info_file::{self, InfoFile, PublishedFile};
+use crate::info_file::{self, PublishedFile};
 use crate::net;
 use crate::shm::{self, Segment, SHARED_MEMORY_SIZE};
 use crate::signals::Protection;
+use std::ffi::OsString;
 use std::net::SocketAddrV4;
 use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How long `get_connection` waits for a client, as the course asks.
@@ -17,24 +20,32 @@ pub const ACCEPT_TIMEOUT: Duration = Duration::from_secs(120);
 pub const PEER_CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a server is told to set up (the course's `server_setup_information`).
+/// Paths and names are bytes, as the kernel takes them: they need not be UTF-8.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Setup {
     /// TCP port to listen on (0: any free port; the info file names the real one).
     pub port: u16,
     /// Existing path given to `ftok` to name the segment.
-    pub shm_pathname: String,
+    pub shm_pathname: PathBuf,
     /// `ftok` proj id; its low 8 bits must not be 0.
     pub shm_proj_id: i32,
     /// Name of the info file (a plain name, not starting with '.').
-    pub info_file_name: String,
+    pub info_file_name: OsString,
     /// Directory the info file is published in.
-    pub info_file_directory: String,
+    pub info_file_directory: PathBuf,
 }
 
 impl Setup {
     /// Refuses arguments that cannot work, before any resource is created.
     pub fn validate(&self) -> Result<()> {
         shm::c_path("shm_pathname", &self.shm_pathname)?;
+        if self.shm_pathname.as_os_str().as_bytes().contains(&b'\n') {
+            // The info file is one field per line: a newline cannot be announced.
+            return Err(Error::invalid(format!(
+                "shm_pathname {:?} contains a newline, which the info file cannot carry",
+                self.shm_pathname
+            )));
+        }
         shm::validate_proj_id(self.shm_proj_id)?;
         info_file::validate_name(&self.info_file_name)?;
         shm::c_path("info_file_directory", &self.info_file_directory)?;
@@ -82,7 +93,7 @@ pub struct RawServer {
     /// The created segment.
     pub shmid: i32,
     /// The published info file, or empty.
-    pub info_file_path: String,
+    pub info_file_path: PathBuf,
 }
 
 impl Server {
@@ -117,7 +128,7 @@ impl Server {
 
     /// Publishes the info file; returns its path. Publishing again replaces
     /// the previous file (removed unless it is the same one).
-    pub fn publish_info_file(&mut self, setup: &Setup) -> Result<&str> {
+    pub fn publish_info_file(&mut self, setup: &Setup) -> Result<&Path> {
         let file = publish(setup, self.address, self.segment.id())?;
         // Taken out un-dropped: dropping it would unlink a same-named new file.
         if let Some(previous) = self.info_file.take().map(PublishedFile::into_path) {
@@ -126,9 +137,9 @@ impl Server {
         Ok(self.info_file.insert(file).path())
     }
 
-    /// Writes `msg` NUL-terminated into the segment.
-    pub fn write_shm(&self, msg: &str) -> Result<()> {
-        self.segment.write_message(msg.as_bytes())
+    /// Writes `msg` (bytes, not necessarily UTF-8) NUL-terminated into the segment.
+    pub fn write_shm(&self, msg: impl AsRef<[u8]>) -> Result<()> {
+        self.segment.write_message(msg.as_ref())
     }
 
     /// Waits up to `timeout` for a client; true when one connected.
@@ -138,12 +149,12 @@ impl Server {
     }
 
     /// Sends `msg` to the connected client and half-closes.
-    pub fn send(&self, msg: &str) -> Result<()> {
+    pub fn send(&self, msg: impl AsRef<[u8]>) -> Result<()> {
         let conn = self
             .connection
             .as_ref()
             .ok_or_else(|| Error::invalid("no client is connected"))?;
-        net::send_all_and_finish(conn.as_raw_fd(), msg.as_bytes())
+        net::send_all_and_finish(conn.as_raw_fd(), msg.as_ref())
     }
 
     /// Waits up to `timeout` for the client to close; true when it did.
@@ -174,7 +185,7 @@ impl Server {
             server_fd: listener.into_raw_fd(),
             client_fd: connection.map_or(-1, IntoRawFd::into_raw_fd),
             shmid: segment.into_raw(),
-            info_file_path: info_file.map_or_else(String::new, PublishedFile::into_path),
+            info_file_path: info_file.map_or_else(PathBuf::new, PublishedFile::into_path),
         }
     }
 }
@@ -182,17 +193,16 @@ impl Server {
 /// Writes the info file for a server listening on `address` with segment `shmid`.
 pub fn publish(setup: &Setup, address: SocketAddrV4, shmid: i32) -> Result<PublishedFile> {
     setup.validate()?;
-    let content = InfoFile {
-        ip: *address.ip(),
-        port: address.port(),
-        shm_pathname: setup.shm_pathname.clone(),
-        shm_proj_id: setup.shm_proj_id,
-    }
-    .render();
+    let content = info_file::announcement(
+        *address.ip(),
+        address.port(),
+        setup.shm_pathname.as_os_str(),
+        setup.shm_proj_id,
+    );
     // Registered for signal-time removal before the rename makes the file
     // visible: whoever sees it appear (a client, a test, a user) may send
     // SIGTERM at once, and the handler must already know the file then.
-    let final_path = info_file::join(&setup.info_file_directory, &setup.info_file_name);
+    let final_path = setup.info_file_directory.join(&setup.info_file_name);
     let previous = crate::signals::replace_file(shmid, Some(&final_path));
     match PublishedFile::publish(&setup.info_file_directory, &setup.info_file_name, &content) {
         Ok(file) => {
@@ -200,8 +210,8 @@ pub fn publish(setup: &Setup, address: SocketAddrV4, shmid: i32) -> Result<Publi
             Ok(file)
         }
         Err(e) => {
-            let previous = previous.as_ref().and_then(|p| p.to_str().ok());
-            drop(crate::signals::replace_file(shmid, previous));
+            let previous = previous.map(|p| PathBuf::from(OsString::from_vec(p.into_bytes())));
+            drop(crate::signals::replace_file(shmid, previous.as_deref()));
             Err(e)
         }
     }
@@ -245,11 +255,12 @@ pub enum RunOutcome {
 /// client, send the socket message, wait for the client to close, shut down.
 pub fn run(
     setup: &Setup,
-    shm_msg: &str,
-    socket_msg: &str,
+    shm_msg: impl AsRef<[u8]>,
+    socket_msg: impl AsRef<[u8]>,
     timeouts: Timeouts,
 ) -> Result<RunOutcome> {
-    if shm_msg.len() >= SHARED_MEMORY_SIZE || shm_msg.contains('\0') {
+    let (shm_msg, socket_msg) = (shm_msg.as_ref(), socket_msg.as_ref());
+    if shm_msg.len() >= SHARED_MEMORY_SIZE || shm_msg.contains(&0) {
         return Err(Error::invalid(format!(
             "shm message must be at most {} bytes without NUL (got {})",
             SHARED_MEMORY_SIZE - 1,
@@ -276,15 +287,16 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::info_file::InfoFile;
     use crate::testutil::TempDir;
 
     fn setup(dir: &TempDir, name: &str, proj: i32) -> Setup {
         Setup {
             port: 0,
-            shm_pathname: dir.path().to_owned(),
+            shm_pathname: dir.path().into(),
             shm_proj_id: proj,
             info_file_name: name.into(),
-            info_file_directory: dir.path().to_owned(),
+            info_file_directory: dir.path().into(),
         }
     }
 
@@ -299,7 +311,7 @@ mod tests {
         assert_eq!(parsed.port, server.address().port());
         assert_eq!(parsed.shm_proj_id, 11);
         drop(server);
-        assert!(!std::path::Path::new(&path).exists());
+        assert!(!path.exists());
         assert!(crate::shm::Attachment::attach(shmid, true).is_err());
     }
 
@@ -311,15 +323,12 @@ mod tests {
         let first = server.publish_info_file(&s).unwrap().to_owned();
         let again = server.publish_info_file(&s).unwrap().to_owned();
         assert_eq!(first, again);
-        assert!(
-            std::path::Path::new(&again).exists(),
-            "same name: still there"
-        );
+        assert!(again.exists(), "same name: still there");
         let renamed = setup(&dir, "b.txt", 16);
         let second = server.publish_info_file(&renamed).unwrap().to_owned();
-        assert!(!std::path::Path::new(&first).exists(), "old name removed");
+        assert!(!first.exists(), "old name removed");
         drop(server);
-        assert!(!std::path::Path::new(&second).exists());
+        assert!(!second.exists());
     }
 
     #[test]
@@ -368,7 +377,7 @@ mod tests {
     fn oversized_shm_message_is_refused_before_anything_exists() {
         let dir = TempDir::new();
         let s = setup(&dir, "a.txt", 15);
-        let big = "x".repeat(SHARED_MEMORY_SIZE);
+        let big = vec![b'x'; SHARED_MEMORY_SIZE];
         assert!(matches!(
             run(&s, &big, "n", Timeouts::default()),
             Err(Error::Invalid(_))

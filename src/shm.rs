@@ -18,8 +18,11 @@ pub fn validate_proj_id(proj_id: i32) -> Result<()> {
     Ok(())
 }
 
-/// Converts a path for a C call, refusing embedded NULs and empty paths.
-pub fn c_path(what: &str, path: &str) -> Result<CString> {
+/// Converts a path (any bytes: it need not be UTF-8) for a C call, refusing
+/// embedded NULs and empty paths.
+pub fn c_path(what: &str, path: impl AsRef<std::ffi::OsStr>) -> Result<CString> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = path.as_ref().as_bytes();
     if path.is_empty() {
         return Err(Error::invalid(format!("{what} is empty")));
     }
@@ -27,7 +30,7 @@ pub fn c_path(what: &str, path: &str) -> Result<CString> {
 }
 
 /// `ftok(path, proj_id)`.
-pub fn key_for(path: &str, proj_id: i32) -> Result<libc::key_t> {
+pub fn key_for(path: impl AsRef<std::ffi::OsStr>, proj_id: i32) -> Result<libc::key_t> {
     validate_proj_id(proj_id)?;
     let cpath = c_path("shm_pathname", path)?;
     // SAFETY: cpath is a valid NUL-terminated string.

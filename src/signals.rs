@@ -8,6 +8,8 @@
 //! another thread and the handler never both free or remove the same thing.
 
 use std::ffi::CString;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, AtomicI32, AtomicPtr, Ordering};
 use std::sync::Once;
 
@@ -58,15 +60,15 @@ fn find(shmid: i32) -> Option<&'static Slot> {
 }
 
 /// Adds the info file of the server owning `shmid`.
-pub fn protect_file(shmid: i32, path: &str) {
+pub fn protect_file(shmid: i32, path: &Path) {
     drop(replace_file(shmid, Some(path)));
 }
 
 /// Sets the info file of the server owning `shmid` (`None`: no file) and
 /// returns the one set before, so a failed publication can put it back.
-pub fn replace_file(shmid: i32, path: Option<&str>) -> Option<CString> {
+pub fn replace_file(shmid: i32, path: Option<&Path>) -> Option<CString> {
     let slot = find(shmid)?;
-    let new = match path.map(CString::new) {
+    let new = match path.map(|p| CString::new(p.as_os_str().as_bytes())) {
         Some(Ok(cpath)) => cpath.into_raw(),
         Some(Err(_)) => return None,
         None => std::ptr::null_mut(),
@@ -165,7 +167,7 @@ mod tests {
     #[test]
     fn protect_release_reuses_slots() {
         assert!(protect(1_000_001));
-        protect_file(1_000_001, "/nonexistent/a");
+        protect_file(1_000_001, Path::new("/nonexistent/a"));
         assert!(find(1_000_001).is_some());
         release(1_000_001);
         assert!(find(1_000_001).is_none());
@@ -174,8 +176,8 @@ mod tests {
     #[test]
     fn replace_file_hands_back_the_previous_registration() {
         assert!(protect(1_000_002));
-        assert!(replace_file(1_000_002, Some("/nonexistent/a")).is_none());
-        let previous = replace_file(1_000_002, Some("/nonexistent/b")).unwrap();
+        assert!(replace_file(1_000_002, Some(Path::new("/nonexistent/a"))).is_none());
+        let previous = replace_file(1_000_002, Some(Path::new("/nonexistent/b"))).unwrap();
         assert_eq!(previous.to_str(), Ok("/nonexistent/a"));
         let previous = replace_file(1_000_002, None).unwrap();
         assert_eq!(previous.to_str(), Ok("/nonexistent/b"));

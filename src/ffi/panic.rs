@@ -77,6 +77,16 @@ pub(crate) fn c_str<'a>(p: *const libc::c_char, what: &'static str) -> Result<&'
         .map_err(|_| Failure::Core(Error::invalid(format!("{what} is not valid UTF-8"))))
 }
 
+/// Reads a NUL-terminated C string argument as the bytes it is (messages
+/// and paths need not be UTF-8).
+pub(crate) fn c_bytes<'a>(p: *const libc::c_char, what: &'static str) -> Result<&'a [u8], Failure> {
+    if p.is_null() {
+        return Err(Failure::Null(what));
+    }
+    // SAFETY: non-NULL C strings are NUL-terminated (C contract).
+    Ok(unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes())
+}
+
 /// Prints `text` on C's `stdout`/`stderr` stream, so it interleaves correctly
 /// with the program's own stdio and iostream output.
 pub(crate) fn print_c(to_stderr: bool, text: &str) {

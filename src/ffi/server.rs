@@ -1,13 +1,15 @@
 //! The server's C functions (declared in `server.h`).
 
 use super::error::{isoprobe_error, isoprobe_status};
-use super::panic::{boundary, c_str, deref, deref_mut, Failure};
+use super::panic::{boundary, c_bytes, deref, deref_mut, Failure};
 use super::string::IsoprobeString;
 use super::types::{live_server_info, server_setup_information};
 use crate::error::Error;
 use crate::server::{self, RawServer, RunOutcome, Server, Timeouts};
 use libc::{c_char, c_int, c_uint};
 use std::os::fd::IntoRawFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Default of `isoprobe_server_get_connection`'s timeout: 120 s, as the course asks.
@@ -62,7 +64,8 @@ pub extern "C" fn isoprobe_server_create_info_file(
         }
         let address = crate::net::local_addr(raw.server_fd)?;
         let file = server::publish(&setup, address, raw.shmid)?;
-        let path = IsoprobeString::from_str("info_file_path", file.path())?;
+        let path =
+            IsoprobeString::from_bytes("info_file_path", file.path().as_os_str().as_bytes())?;
         let published = file.into_path(); // now owned by *server; shutdown unlinks it
         info.info_file_path = path;
         crate::info_file::remove_replaced(&raw.info_file_path, &published)?;
@@ -114,13 +117,13 @@ pub extern "C" fn isoprobe_server_write_to_socket(
 ) -> isoprobe_status {
     boundary(err, || {
         let info = checked_handles(deref(server, "server")?)?;
-        let msg = c_str(msg, "msg")?;
+        let msg = c_bytes(msg, "msg")?;
         if info.client_fd < 0 {
             return Err(
                 Error::invalid("no client is connected (call get_connection first)").into(),
             );
         }
-        crate::net::send_all_and_finish(info.client_fd, msg.as_bytes())?;
+        crate::net::send_all_and_finish(info.client_fd, msg)?;
         Ok(OK)
     })
 }
@@ -137,13 +140,13 @@ pub extern "C" fn isoprobe_server_write_to_shm(
         // Checked: root may attach any segment, so a stale or uninitialised
         // record must not make this write into another process's segment.
         let info = checked_handles(deref(server, "server")?)?;
-        let msg = c_str(msg, "msg")?;
+        let msg = c_bytes(msg, "msg")?;
         if info.shmid < 0 {
             return Err(
                 Error::invalid("server has no segment (call start_communication first)").into(),
             );
         }
-        crate::shm::write_message(info.shmid, msg.as_bytes())?;
+        crate::shm::write_message(info.shmid, msg)?;
         Ok(OK)
     })
 }
@@ -199,8 +202,8 @@ pub extern "C" fn isoprobe_server_run_with_timeouts(
 ) -> isoprobe_status {
     boundary(err, || {
         let setup = deref(setup, "setup")?.to_setup()?;
-        let shm_msg = c_str(shm_msg, "shm_msg")?;
-        let socket_msg = c_str(socket_msg, "socket_msg")?;
+        let shm_msg = c_bytes(shm_msg, "shm_msg")?;
+        let socket_msg = c_bytes(socket_msg, "socket_msg")?;
         let timeouts = Timeouts {
             accept: ms(accept_timeout_ms),
             peer_close: ms(peer_close_timeout_ms),
@@ -242,7 +245,7 @@ fn checked_handles(info: &live_server_info) -> Result<RawServer, Failure> {
     if info.server_fd < -1 || info.client_fd < -1 || info.shmid < -1 {
         return Err(invalid("negative handle other than -1".into()));
     }
-    let path = info.info_file_path.to_str("info_file_path")?.to_owned();
+    let path = PathBuf::from(info.info_file_path.to_os_str("info_file_path")?);
     // A descriptor closed behind the library's back is nothing to close (and
     // must not be: its number may be reused by the time shutdown runs). A
     // segment removed behind its back (ipcrm) stays: removing it again is
