@@ -104,6 +104,8 @@ impl live_server_info {
 }
 
 impl server_setup_information {
+    // By reference: the struct is 12 KiB, and C hands us a pointer to it.
+    #[allow(clippy::wrong_self_convention)]
     pub(crate) fn to_setup(&self) -> Result<Setup> {
         // Bytes as they are: a path or name the kernel accepts need not be UTF-8.
         Ok(Setup {
