@@ -120,11 +120,12 @@ TEST_F(ClientApi, CountServersReachesALiveServerBothWays) {
   auto srv = server("live", 61);
   ASSERT_EQ(srv->publish(), ISOPROBE_OK);
   int fds_before = isoprobe_test::open_fd_count();
+  int held = attach_count(srv->info().shmid);  // the server's own attachment
   std::vector<live_server_info> servers;
   ASSERT_EQ(count_servers(info_dir.path(), servers), 1);
   const live_server_info &c = servers[0];
   EXPECT_EQ(c.shmid, srv->info().shmid) << "the client found the server's segment by key";
-  EXPECT_EQ(attach_count(c.shmid), 1) << "count_servers keeps the segment attached";
+  EXPECT_EQ(attach_count(c.shmid), held + 1) << "count_servers keeps the segment attached";
   ASSERT_GE(c.client_fd, 0);
   EXPECT_EQ(port_of(peer_address(c.client_fd)), port_of(srv->address()));
   EXPECT_EQ(c.info_file_path, info_dir.file("live"));
@@ -356,17 +357,18 @@ TEST_F(ClientApi, DisconnectClosesDetachesNeverRemovesAndIsIdempotent) {
   auto srv = server("d", 70);
   ASSERT_EQ(srv->publish(), ISOPROBE_OK);
   int fds_before = isoprobe_test::open_fd_count();
+  int held = attach_count(srv->info().shmid);  // the server's own attachment
   std::vector<live_server_info> servers;
   ASSERT_EQ(count_servers(info_dir.path(), servers), 1);
   int sock = servers[0].client_fd;
   int shmid = servers[0].shmid;
   ASSERT_GE(sock, 0);
-  ASSERT_EQ(attach_count(shmid), 1);
+  ASSERT_EQ(attach_count(shmid), held + 1);
   disconnect(servers);
   EXPECT_EQ(servers[0].client_fd, -1);
   EXPECT_EQ(servers[0].shmid, -1);
   EXPECT_EQ(isoprobe_test::open_fd_count(), fds_before);
-  EXPECT_EQ(attach_count(shmid), 0) << "the segment is detached";
+  EXPECT_EQ(attach_count(shmid), held) << "the segment is detached";
   EXPECT_TRUE(isoprobe_test::shm_exists(srv->info().shmid)) << "disconnect removed the server's segment";
   disconnect(servers);  // a second time: nothing left to do
   EXPECT_TRUE(isoprobe_test::shm_exists(srv->info().shmid));
@@ -382,17 +384,18 @@ TEST_F(ClientApi, DisconnectLeavesSegmentsForOtherClients) {
   auto srv = server("d", 71);
   ASSERT_EQ(srv->write_shm("shared"), ISOPROBE_OK);
   ASSERT_EQ(srv->publish(), ISOPROBE_OK);
+  int held = attach_count(srv->info().shmid);  // the server's own attachment
   std::vector<live_server_info> first, second;
   ASSERT_EQ(count_servers(info_dir.path(), first), 1);
   ASSERT_EQ(count_servers(info_dir.path(), second), 1);
-  EXPECT_EQ(attach_count(srv->info().shmid), 2);
+  EXPECT_EQ(attach_count(srv->info().shmid), held + 2);
   disconnect(first);
-  EXPECT_EQ(attach_count(srv->info().shmid), 1) << "exactly one attachment was detached";
+  EXPECT_EQ(attach_count(srv->info().shmid), held + 1) << "exactly one attachment was detached";
   std::string msg;
   get_message_from_shm(second[0], msg);
   EXPECT_EQ(msg, "shared");
   disconnect(second);
-  EXPECT_EQ(attach_count(srv->info().shmid), 0);
+  EXPECT_EQ(attach_count(srv->info().shmid), held);
 }
 
 // --- run -------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@
 
 use crate::error::{check, Error, Result};
 use crate::shm::c_path;
-use std::ffi::OsStr;
+use std::ffi::{CStr, OsStr};
 use std::fmt;
 use std::net::Ipv4Addr;
 use std::os::unix::ffi::OsStrExt;
@@ -183,15 +183,83 @@ pub fn announcement(ip: Ipv4Addr, port: u16, shm_pathname: &OsStr, proj_id: i32)
     out
 }
 
-/// A published info file; unlinked on drop.
+/// A file's identity: its device and inode. A server unlinks its info file
+/// only while the path still names this file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileId {
+    /// `st_dev`.
+    pub dev: u64,
+    /// `st_ino`.
+    pub ino: u64,
+}
+
+impl FileId {
+    /// The identity of the file `path` names now (following symlinks).
+    /// Async-signal-safe.
+    pub fn of_path(path: &CStr) -> Result<FileId> {
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: path is NUL-terminated; st is a valid out-buffer.
+        check("stat", unsafe { libc::stat(path.as_ptr(), &mut st) })?;
+        Ok(FileId::from_stat(&st))
+    }
+
+    /// The identity of the open file `fd`.
+    pub fn of_fd(fd: libc::c_int) -> Result<FileId> {
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: st is a valid out-buffer.
+        check("fstat", unsafe { libc::fstat(fd, &mut st) })?;
+        Ok(FileId::from_stat(&st))
+    }
+
+    #[allow(clippy::unnecessary_cast)] // dev_t/ino_t are not u64 on every target
+    fn from_stat(st: &libc::stat) -> FileId {
+        FileId {
+            dev: st.st_dev as u64,
+            ino: st.st_ino as u64,
+        }
+    }
+}
+
+/// Unlinks `path` if it still names the file `id`; a file already gone, or
+/// replaced by another (a second server of the same name), stays as it is.
+/// Async-signal-safe (no allocation).
+pub fn unlink_if_same(path: &CStr, id: FileId) -> Result<()> {
+    match FileId::of_path(path) {
+        Ok(now) if now == id => {
+            // SAFETY: path is NUL-terminated.
+            match check("unlink", unsafe { libc::unlink(path.as_ptr()) }) {
+                Err(e) if e.errno() != libc::ENOENT => Err(e),
+                _ => Ok(()),
+            }
+        }
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.errno(), libc::ENOENT | libc::ENOTDIR) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// A published info file; unlinked on drop (if it is still this file).
 #[derive(Debug)]
 pub struct PublishedFile {
     path: PathBuf,
+    id: FileId,
 }
 
 impl PublishedFile {
     /// Writes `content` to `dir/name` atomically.
     pub fn publish(dir: &Path, name: &OsStr, content: &[u8]) -> Result<PublishedFile> {
+        PublishedFile::publish_then(dir, name, content, |_, _| {})
+    }
+
+    /// `publish`, calling `before_rename(final path, identity)` once the
+    /// content is written and just before the file becomes visible (whoever
+    /// sees it appear may act at once, e.g. send a signal).
+    pub fn publish_then(
+        dir: &Path,
+        name: &OsStr,
+        content: &[u8],
+        before_rename: impl FnOnce(&Path, FileId),
+    ) -> Result<PublishedFile> {
         validate_name(name)?;
         if dir.as_os_str().is_empty() {
             return Err(Error::invalid("info_file_directory is empty"));
@@ -213,8 +281,13 @@ impl PublishedFile {
         let cpath = c_path("info file path", &path)?;
         let tmp_file = TempFile::create(ctmp)?;
         tmp_file.write_all(content)?;
+        let id = {
+            use std::os::fd::AsRawFd;
+            FileId::of_fd(tmp_file.fd.as_raw_fd())?
+        };
+        before_rename(&path, id);
         tmp_file.rename_to(&cpath)?;
-        Ok(PublishedFile { path })
+        Ok(PublishedFile { path, id })
     }
 
     /// The file's path.
@@ -222,7 +295,12 @@ impl PublishedFile {
         &self.path
     }
 
-    /// Gives up ownership: the caller unlinks the file (see `remove_path`).
+    /// The file's identity.
+    pub fn id(&self) -> FileId {
+        self.id
+    }
+
+    /// Gives up ownership: the caller unlinks the file (see `unlink_if_same`).
     pub fn into_path(self) -> PathBuf {
         let mut this = std::mem::ManuallyDrop::new(self);
         std::mem::take(&mut this.path)
@@ -231,7 +309,9 @@ impl PublishedFile {
 
 impl Drop for PublishedFile {
     fn drop(&mut self) {
-        let _ = remove_path(&self.path);
+        if let Ok(c) = c_path("info file path", &self.path) {
+            let _ = unlink_if_same(&c, self.id);
+        }
     }
 }
 
@@ -241,23 +321,6 @@ impl Drop for PublishedFile {
 fn temp_stem(name: &[u8]) -> &[u8] {
     const TEMP_STEM_BYTES: usize = 64;
     &name[..name.len().min(TEMP_STEM_BYTES)]
-}
-
-/// Unlinks `old`, a server's previous info file, after it published `new`:
-/// a server announces itself in one file. Nothing happens when `old` names
-/// the same file as `new` (published again under the same name) or is
-/// already gone.
-pub fn remove_replaced(old: &Path, new: &Path) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    if old.as_os_str().is_empty() {
-        return Ok(());
-    }
-    if let (Ok(a), Ok(b)) = (std::fs::metadata(old), std::fs::metadata(new)) {
-        if a.dev() == b.dev() && a.ino() == b.ino() {
-            return Ok(());
-        }
-    }
-    remove_path(old)
 }
 
 /// `unlink(path)`; an empty path is a no-op, and so is a file already gone
@@ -437,24 +500,16 @@ mod tests {
     }
 
     #[test]
-    fn replaced_file_is_removed_unless_it_is_the_new_one() {
+    fn drop_spares_a_file_that_replaced_ours() {
         let dir = crate::testutil::TempDir::new();
-        let old = PublishedFile::publish(dir.path().as_ref(), "old".as_ref(), b"x\n")
-            .unwrap()
-            .into_path();
-        let new = PublishedFile::publish(dir.path().as_ref(), "new".as_ref(), b"y\n")
-            .unwrap()
-            .into_path();
-        let same = PathBuf::from(format!("{}//new", dir.path()));
-        remove_replaced(&same, &new).unwrap();
-        assert!(
-            std::path::Path::new(&new).exists(),
-            "same file under another spelling"
-        );
-        remove_replaced(&old, &new).unwrap();
-        assert!(!std::path::Path::new(&old).exists());
-        remove_replaced(&old, &new).unwrap(); // already gone
-        remove_path(&new).unwrap();
+        let first = PublishedFile::publish(dir.path().as_ref(), "srv".as_ref(), b"1\n").unwrap();
+        let second = PublishedFile::publish(dir.path().as_ref(), "srv".as_ref(), b"2\n").unwrap();
+        assert_ne!(first.id(), second.id());
+        drop(first);
+        assert_eq!(std::fs::read(second.path()).unwrap(), b"2\n");
+        let path = second.path().to_owned();
+        drop(second);
+        assert!(!path.exists());
     }
 
     #[test]

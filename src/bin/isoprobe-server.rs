@@ -96,7 +96,10 @@ fn parse(args: Vec<OsString>) -> Result<Command, String> {
             return Err(if bytes.starts_with(b"-") {
                 format!("unknown option '{name}'")
             } else {
-                format!("unexpected argument {arg:?} (every setting is a --flag)")
+                format!(
+                    "unexpected argument '{}' (every setting is a --flag)",
+                    arg.to_string_lossy()
+                )
             });
         };
         let value = match inline {

@@ -63,12 +63,10 @@ pub extern "C" fn isoprobe_server_create_info_file(
             .into());
         }
         let address = crate::net::local_addr(raw.server_fd)?;
-        let file = server::publish(&setup, address, raw.shmid)?;
-        let path =
-            IsoprobeString::from_bytes("info_file_path", file.path().as_os_str().as_bytes())?;
-        let published = file.into_path(); // now owned by *server; shutdown unlinks it
-        info.info_file_path = path;
-        crate::info_file::remove_replaced(&raw.info_file_path, &published)?;
+        // The path fits: publish refused nothing longer than the C fields.
+        let published = server::publish(&setup, address, raw.shmid)?;
+        info.info_file_path =
+            IsoprobeString::from_bytes("info_file_path", published.as_os_str().as_bytes())?;
         Ok(OK)
     })
 }
@@ -95,6 +93,7 @@ pub extern "C" fn isoprobe_server_get_connection(
             ))
             .into());
         }
+        crate::signals::claim(raw.shmid);
         match crate::net::accept_within(raw.server_fd, ms(timeout_ms))? {
             Some(conn) => {
                 info.client_fd = conn.into_raw_fd();
@@ -123,6 +122,7 @@ pub extern "C" fn isoprobe_server_write_to_socket(
                 Error::invalid("no client is connected (call get_connection first)").into(),
             );
         }
+        crate::signals::claim(info.shmid);
         crate::net::send_all_and_finish(info.client_fd, msg)?;
         Ok(OK)
     })
@@ -146,6 +146,7 @@ pub extern "C" fn isoprobe_server_write_to_shm(
                 Error::invalid("server has no segment (call start_communication first)").into(),
             );
         }
+        crate::signals::claim(info.shmid);
         crate::shm::write_message(info.shmid, msg)?;
         Ok(OK)
     })
@@ -234,11 +235,11 @@ fn checked_handles(info: &live_server_info) -> Result<RawServer, Failure> {
             info.client_fd
         )));
     }
-    // SAFETY: getpid has no preconditions.
-    let me = unsafe { libc::getpid() };
-    if info.shmid >= 0 && segment_creator(info.shmid).is_some_and(|pid| pid != me) {
+    // A live segment must be one this process holds as a server: created
+    // here, or inherited by fork from the process that created it.
+    if info.shmid >= 0 && segment_exists(info.shmid) && !crate::signals::is_registered(info.shmid) {
         return Err(invalid(format!(
-            "shmid {} is not a segment this process created",
+            "shmid {} is not a server segment of this process (or of the process it was forked from)",
             info.shmid
         )));
     }
@@ -287,16 +288,13 @@ pub(crate) fn is_socket(fd: c_int, listening: Option<bool>) -> bool {
     rc == 0 && (val != 0) == want
 }
 
-/// The pid that created segment `shmid`; `None` when no segment has that id
-/// (any more). A segment we may not even look at counts as someone else's.
-fn segment_creator(shmid: c_int) -> Option<libc::pid_t> {
+/// False when no segment has id `shmid` (any more). A segment we may not
+/// even look at exists.
+fn segment_exists(shmid: c_int) -> bool {
     let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
     // SAFETY: ds is a valid out-buffer for IPC_STAT.
     if unsafe { libc::shmctl(shmid, libc::IPC_STAT, &mut ds) } == 0 {
-        return Some(ds.shm_cpid);
+        return true;
     }
-    match crate::error::errno() {
-        libc::EINVAL | libc::EIDRM => None,
-        _ => Some(0),
-    }
+    !matches!(crate::error::errno(), libc::EINVAL | libc::EIDRM)
 }
