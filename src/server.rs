@@ -160,20 +160,26 @@ impl Server {
         Ok(self.connection.is_some())
     }
 
-    /// Sends `msg` to the connected client and half-closes.
+    /// Sends `msg` to the connected client, within `net::SEND_TIMEOUT`;
+    /// may be called any number of times (`await_client_close` and
+    /// shutdown end the connection).
     pub fn send(&self, msg: impl AsRef<[u8]>) -> Result<()> {
         signals::claim(self.shmid());
         let conn = self
             .connection
             .as_ref()
             .ok_or_else(|| Error::invalid("no client is connected"))?;
-        net::send_all_and_finish(conn.as_raw_fd(), msg.as_ref())
+        net::send_all_within(conn.as_raw_fd(), msg.as_ref(), net::SEND_TIMEOUT)
     }
 
-    /// Waits up to `timeout` for the client to close; true when it did.
+    /// Half-closes the connection (the client reads end-of-stream) and
+    /// waits up to `timeout` for the client to close; true when it did.
     pub fn await_client_close(&self, timeout: Duration) -> Result<bool> {
         match &self.connection {
-            Some(conn) => net::await_peer_close(conn.as_raw_fd(), timeout),
+            Some(conn) => {
+                net::finish(conn.as_raw_fd())?;
+                net::await_peer_close(conn.as_raw_fd(), timeout)
+            }
             None => Ok(true),
         }
     }
@@ -252,12 +258,13 @@ pub fn publish(setup: &Setup, address: SocketAddrV4, shmid: i32) -> Result<PathB
     }
 }
 
-/// Frees a server's raw handles: closes both sockets, and, taking the
+/// Frees a server's raw handles: ends the connection (half-close, then
+/// close) and closes the listener, and, taking the
 /// server over, removes the segment and unlinks the info file (each only if
 /// still its own). Every step runs; the first failure is reported.
 pub fn shutdown_raw(raw: RawServer) -> Result<()> {
     let results = [
-        crate::fd::close_raw(raw.client_fd),
+        net::finish_and_close(raw.client_fd),
         crate::fd::close_raw(raw.server_fd),
         signals::shutdown(raw.shmid),
     ];
@@ -435,6 +442,39 @@ mod tests {
         let mut rel: PathBuf = std::iter::repeat_n("..", up).collect();
         rel.push(to.strip_prefix("/").unwrap());
         rel
+    }
+
+    #[test]
+    fn sends_any_number_of_times_and_a_reader_that_stops_times_out() {
+        use std::io::Read;
+        let dir = TempDir::new();
+        let s = setup(&dir, "a.txt", 19);
+        let mut server = Server::start(&s).unwrap();
+        let mut client = std::net::TcpStream::connect(server.address()).unwrap();
+        assert!(server.accept_within(Duration::from_secs(5)).unwrap());
+        server.send("one ").unwrap();
+        server.send(b"two \xff").unwrap();
+        assert!(!server.await_client_close(Duration::ZERO).unwrap());
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).unwrap();
+        assert_eq!(got, b"one two \xff");
+        drop(client);
+        drop(server);
+
+        // A client that never reads: the send fails in its bound.
+        let mut server = Server::start(&s).unwrap();
+        let _silent = std::net::TcpStream::connect(server.address()).unwrap();
+        assert!(server.accept_within(Duration::from_secs(5)).unwrap());
+        let conn = server.connection.as_ref().unwrap().as_raw_fd();
+        let big = vec![b'x'; 64 << 20];
+        let start = std::time::Instant::now();
+        let err = net::send_all_within(conn, &big, Duration::from_millis(300)).unwrap_err();
+        assert_eq!((err.call(), err.errno()), (Some("send"), libc::ETIMEDOUT));
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]

@@ -16,6 +16,12 @@ use std::time::Duration;
 pub const ISOPROBE_ACCEPT_TIMEOUT_MS: c_uint = 120_000;
 /// Default bound on waiting for the client to close after the message (10 s).
 pub const ISOPROBE_PEER_CLOSE_TIMEOUT_MS: c_uint = 10_000;
+/// Bound on one `isoprobe_server_write_to_socket` (5 s).
+pub const ISOPROBE_SEND_TIMEOUT_MS: c_uint = 5_000;
+static_assertions::const_assert_eq!(
+    ISOPROBE_SEND_TIMEOUT_MS as u128,
+    crate::net::SEND_TIMEOUT.as_millis()
+);
 
 const OK: isoprobe_status = isoprobe_status::ISOPROBE_OK;
 
@@ -107,7 +113,9 @@ pub extern "C" fn isoprobe_server_get_connection(
 }
 
 /// Sends the NUL-terminated `msg` to the connected client (all of it, no
-/// SIGPIPE), then half-closes the connection so the client sees its end.
+/// SIGPIPE) within ISOPROBE_SEND_TIMEOUT_MS: a client that does not take it
+/// in time fails the call (`send`, ETIMEDOUT). May be called any number of
+/// times; `isoprobe_server_shutdown` half-closes and closes the connection.
 #[no_mangle]
 pub extern "C" fn isoprobe_server_write_to_socket(
     server: *const live_server_info,
@@ -123,7 +131,7 @@ pub extern "C" fn isoprobe_server_write_to_socket(
             );
         }
         crate::signals::claim(info.shmid);
-        crate::net::send_all_and_finish(info.client_fd, msg)?;
+        crate::net::send_all_within(info.client_fd, msg, crate::net::SEND_TIMEOUT)?;
         Ok(OK)
     })
 }
