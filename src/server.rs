@@ -113,7 +113,7 @@ impl Server {
     pub fn start(setup: &Setup) -> Result<Server> {
         setup.validate()?;
         let cwd = if setup.shm_pathname.is_relative() {
-            Some(absolute(Path::new("."))?)
+            Some(std::env::current_dir().map_err(|e| Error::from_io("getcwd", &e))?)
         } else {
             None
         };
