@@ -1,7 +1,7 @@
 //! `isoprobe-server`: the course's server `run` as a program. Creates the
 //! segment and the listening socket, publishes the info file, writes the shm
 //! message, waits for one client, sends the socket message, waits for the
-//! client to close, and removes everything (also on SIGINT/SIGTERM).
+//! client to close, and removes everything (also when ended by a signal).
 //!
 //! Exit status: 0 when the run completed (also when no client came), 1 on a
 //! failure while running, 2 on a usage error.
@@ -22,7 +22,8 @@ Runs one server of the course exercise: creates the System V segment
 ftok(PATH, N) and a TCP socket on this machine's IPv4 address, publishes the
 info file DIR/NAME, writes the shm message, waits for one client, sends it the
 socket message, waits for it to close, then removes the segment, the socket
-and the info file (also when interrupted by SIGINT or SIGTERM).
+and the info file (also when ended by a signal such as SIGINT, SIGTERM or
+SIGHUP).
 
 Required:
   --shm-path PATH         existing path given to ftok to name the segment
