@@ -22,6 +22,13 @@ class Lifecycle : public ::testing::Test {
   void SetUp() override { become_subreaper(); }
 };
 
+// The pids the helper's child wrote to READY/held; false when it wrote none
+// (it failed first), so that no case ever signals pid 0 (its own group).
+bool read_held(const TempDir &ready, int &ppid, int &cpid) {
+  std::istringstream pids(isoprobe_test::read_file(ready.file("held")));
+  return static_cast<bool>(pids >> ppid >> cpid) && ppid > 0 && cpid > 0;
+}
+
 int read_pid(const std::string &text) {
   std::istringstream in(text);
   int pid = -1;
@@ -63,9 +70,10 @@ TEST_F(Lifecycle, ChildSigtermLeavesTheParentsServer) {
   faults::Snapshot leak_check({dir.path()});
   Child parent(helper({"fork-hold", ready.path(), dir.path(), "srv", "42", "parent"}), logs.path());
   ASSERT_TRUE(wait_ready(ready.path(), 1));
-  std::istringstream pids(isoprobe_test::read_file(ready.file("held")));
   int ppid = 0, cpid = 0;
-  pids >> ppid >> cpid;
+  ASSERT_TRUE(read_held(ready, ppid, cpid)) << "the child failed before it was ready: "
+                                            << isoprobe_test::read_file(ready.file("child-status")) << " "
+                                            << parent.err();
   ASSERT_EQ(ppid, parent.pid());
   ASSERT_EQ(kill(cpid, SIGTERM), 0);
   ASSERT_TRUE(wait_ready(ready.path(), 2)) << "the parent did not see its child end";
@@ -89,9 +97,10 @@ TEST_F(Lifecycle, ParentSigtermLeavesTheServerTheChildTookOver) {
   faults::Snapshot leak_check({dir.path()});
   Child parent(helper({"fork-hold", ready.path(), dir.path(), "srv", "43", "child"}), logs.path());
   ASSERT_TRUE(wait_ready(ready.path(), 1));
-  std::istringstream pids(isoprobe_test::read_file(ready.file("held")));
   int ppid = 0, cpid = 0;
-  pids >> ppid >> cpid;
+  ASSERT_TRUE(read_held(ready, ppid, cpid)) << "the child failed before it was ready: "
+                                            << isoprobe_test::read_file(ready.file("child-status")) << " "
+                                            << parent.err();
   Adopted child(cpid);
   parent.signal(SIGTERM);
   int status = parent.wait(milliseconds(20000));
