@@ -96,7 +96,8 @@ fn find(shmid: i32) -> Option<&'static Slot> {
         .find(|s| s.in_use.load(Ordering::Acquire) && s.shmid.load(Ordering::Acquire) == shmid)
 }
 
-/// A registered server; ends its registration on drop (see `Registration::end`).
+/// A registered server; dropping it ends the registration (removing the
+/// server only in the process that owns it).
 #[derive(Debug)]
 pub struct Registration {
     shmid: i32,
@@ -150,7 +151,7 @@ impl Registration {
         self.shmid
     }
 
-    /// Gives the registration to C: `end` (through `shutdown`) ends it.
+    /// Gives the registration to C: `shutdown` (or `forget`) ends it.
     pub fn into_raw(self) -> i32 {
         let id = self.shmid;
         std::mem::forget(self);
