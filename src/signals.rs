@@ -380,14 +380,6 @@ fn segment_matches(id: i32, key: libc::key_t, creator: i32) -> Result<bool> {
     Ok(ds.shm_perm.__key == key && ds.shm_cpid == creator)
 }
 
-/// True when `addr` is the start of a server attachment this process holds
-/// (so a client sweeping its own leaked attachments leaves it alone).
-pub fn is_server_attachment(addr: usize) -> bool {
-    REGISTRY.iter().any(|s| {
-        s.in_use.load(Ordering::Acquire) && s.attachment.load(Ordering::Acquire) as usize == addr
-    })
-}
-
 /// Removes segment `id` if it is still the one created with `key` by
 /// `creator`; one already gone (ipcrm) is what we wanted anyway.
 /// Async-signal-safe (no allocation).

@@ -169,7 +169,7 @@ int main(int argc, char **argv) {
     setup.shm_pathname = "shm";
     start_communication(setup, g_server);
     create_info_file(setup, g_server);
-    std::ifstream in(g_server.info_file_path.data);
+    std::ifstream in(g_server.info_file_path.c_str());
     std::stringstream text;
     text << in.rdbuf();
     ready(ready_dir, "info-copy", text.str());

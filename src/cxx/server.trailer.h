@@ -12,6 +12,14 @@
  * they write through const_cast (the objects passed are never const objects
  * in the course's workflow).
  */
+#if __cplusplus >= 201703L
+static_assert(std::is_aggregate<server_setup_information>::value,
+              "server_setup_information s = {port, shm_pathname, proj_id, info_file_name, info_file_directory};");
+#endif
+static_assert(std::is_trivially_copyable<server_setup_information>::value &&
+                  std::is_standard_layout<server_setup_information>::value,
+              "server_setup_information is plain data");
+
 namespace isoprobe {
 namespace course {
 [[noreturn]] inline void fail_server(live_server_info &server, const isoprobe_error &e) {
@@ -48,7 +56,7 @@ inline int get_connection(const live_server_info &server) {
   isoprobe::course::fail_server(s, e);
 }
 
-/** Sends msg to the connected client, then half-closes the connection. */
+/** Sends msg to the connected client (within ISOPROBE_SEND_TIMEOUT_MS); may be called again. shutdown() ends the stream. */
 inline void write_to_socket(const live_server_info &server, const std::string &msg) {
   live_server_info &s = const_cast<live_server_info &>(server);
   isoprobe_error e = isoprobe::course::invalid_argument("socket message contains a NUL byte");
