@@ -46,7 +46,7 @@
 #   ISOPROBE_VM_MACHINE      auto (default: microvm, else q35) | microvm | q35,
 #                            the machine of the PVH boot
 #   ISOPROBE_VM_PVH_BUDGET   seconds a PVH boot gets to reach the guest's /init
-#                            before it counts as hung (default 40)
+#                            before it counts as hung (default 60)
 #   ISOPROBE_VM_PVH_APPEND   extra kernel parameters for the PVH boot only (for
 #                            experiments; the tests break the PVH boot with
 #                            isoprobe.bus=none to see the fallback work)
@@ -79,7 +79,7 @@ mem=${ISOPROBE_VM_MEM:-256}
 hostfwd=${ISOPROBE_VM_HOSTFWD:-}
 boot_mode=${ISOPROBE_VM_BOOT:-auto}
 machine_mode=${ISOPROBE_VM_MACHINE:-auto}
-pvh_budget=${ISOPROBE_VM_PVH_BUDGET:-40}
+pvh_budget=${ISOPROBE_VM_PVH_BUDGET:-60}
 pvh_append=${ISOPROBE_VM_PVH_APPEND:-}
 
 [ -f "$vmc/qemu.path" ] || unavailable "QEMU not prepared in $vmc (run lab/vm/prepare.sh $cache)"
