@@ -261,7 +261,7 @@ boot_with() {
     fi
     local err guestfail
     err=$(grep -v '^===' "$log.qemu-stderr" 2>/dev/null | grep -v 'terminating on signal' | tail -n 1 || true)
-    guestfail=$(grep -a -m1 -e 'ISOPROBE-GUEST-FAIL' -e 'Kernel panic' "$log" 2>/dev/null || true)
+    guestfail=$(grep -a -m1 -e 'ISOPROBE-GUEST-FAIL' -e 'Kernel panic' "$log" 2>/dev/null | tr -d '\r' || true)
     guestfail=${guestfail#\[*\] }
     if [ "$rc" = 1 ]; then
         wait "$qpid" 2>/dev/null || true
