@@ -453,7 +453,9 @@ prepare_vmlinux() {
 prepare_tsc() {
     local key khz flags cc
     key=$(cat /proc/sys/kernel/random/boot_id 2>/dev/null || echo unknown)
-    if [ -f "$vmc/host-tsc" ] && [ "$(awk 'NR == 1 { print $2 }' "$vmc/host-tsc")" = "$key" ]; then
+    # A failed measurement ("retry:") is tried again on the next run.
+    if [ -f "$vmc/host-tsc" ] && [ "$(awk 'NR == 1 { print $2 }' "$vmc/host-tsc")" = "$key" ] \
+        && [ "$(awk 'NR == 1 { print $3 }' "$vmc/host-tsc")" != "retry:" ]; then
         say "host TSC: already measured ($(cut -d' ' -f1,3- "$vmc/host-tsc"))"
         return
     fi
@@ -466,9 +468,9 @@ prepare_tsc() {
     elif ! "$cc" -O2 -o "$tmp/tsc-khz" "$here/tsc-khz.c" 2>"$tmp/tsc-cc.err"; then
         khz="none $key building tsc-khz failed: $(tail -n1 "$tmp/tsc-cc.err")"
     elif ! khz=$("$tmp/tsc-khz" 2>"$tmp/tsc.err"); then
-        khz="none $key $(tail -n1 "$tmp/tsc.err")"
+        khz="none $key retry: $(tail -n1 "$tmp/tsc.err")"
     elif ! [[ $khz =~ ^[0-9]+$ ]] || [ "$khz" -lt 100000 ]; then
-        khz="none $key implausible measurement '$khz' kHz"
+        khz="none $key retry: implausible measurement '$khz' kHz"
     else
         khz="ok $key $khz"
     fi
