@@ -11,10 +11,12 @@
 //   B5  the end-to-end lab (host + container + VM), when a lab runner exists;
 //       the VM's boot split into stages, PVH boot vs bzImage boot side by
 //       side (lab/vm/bench-boot.sh, alternating rounds)
+//   B8  Apptainer server start -> info file (lab/run apptainer:1), as root
+//       and unprivileged
 //
 // usage: isoprobe_bench [--quick] [--only B1,B2,...] [--lab-runner PATH]
 //                       [--lab-timeout SECONDS] [--boot-rounds N]
-// --quick: one tiny case per row (the ctest smoke test); no B5.
+// --quick: one tiny case per row (the ctest smoke test); no B5, no B8.
 // --serve N DIR: only start the B3 servers and keep them until stdin closes.
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -786,6 +788,64 @@ void bench_b5_boot(Context &ctx) {
            " s (" + fixed(ratio, 2) + "×)");
 }
 
+// ---------------------------------------------------------------- B8
+
+// One Apptainer server in the lab (lab/run apptainer:1, plus `extra`):
+// lab/run's "apptainer-1: X s from apptainer run to info file". The first
+// run on a machine also builds the private Debian roots and the images.
+void bench_b8_once(Context &ctx, const std::string &runner, const std::string &how,
+                   const std::vector<std::string> &extra) {
+  const std::string what = "Apptainer server start → info file (apptainer run, " + how + ")";
+  const std::string target = "recorded";
+  std::vector<std::string> argv{runner, "--server", course_server(), "--client", course_client(), "apptainer:1"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  const int budget = ctx.opt.lab_timeout_s > 0 ? ctx.opt.lab_timeout_s : 600;
+  progress("B8 (" + how + "): running lab/run apptainer:1 (at most " + std::to_string(budget) + " s)");
+  const std::string log = ctx.root + "/b8.log";
+  const int64_t t0 = now_ns();
+  Child lab(argv, log, log + ".err", /*own_group=*/true);
+  const bool finished = lab.wait(seconds(budget));
+  if (!finished) lab.stop();
+  const double total = static_cast<double>((finished ? lab.exit_seen_ns() : now_ns()) - t0) / 1e9;
+  const std::string out = read_file(log), err = read_file(log + ".err");
+  const int code = WIFEXITED(lab.status()) ? WEXITSTATUS(lab.status()) : -1;
+  if (finished && code == 77) {
+    std::string reason = line_after(err, "lab: unavailable: ");
+    if (reason.empty()) reason = line_after(err, "lab: ");
+    progress("B8: Apptainer not available (" + reason + ")");
+    ctx.rows.push_back({"B8", what, "Apptainer not available (" + reason + ")", target, "—"});
+    return;
+  }
+  const double start = seconds_in(out, std::regex(R"(apptainer-1: ([0-9.]+) s from apptainer run to info file)"));
+  if (!finished || code != 0 || std::isnan(start)) {
+    progress("B8: the lab failed; its output:\n" + out + "\n" + err);
+    ctx.rows.push_back({"B8", what,
+                        finished ? "lab failed (exit " + std::to_string(code) + ")"
+                                 : "lab timed out after " + std::to_string(budget) + " s",
+                        target, "**no**"});
+    return;
+  }
+  std::string result = fixed(start, 2) + " s; lab start → exit " + fixed(total, 1) + " s";
+  const double built = seconds_in(err + out, std::regex(R"(built the course image .* in ([0-9.]+) s)"));
+  if (!std::isnan(built)) result += " (incl. building the course image, " + fixed(built, 1) + " s)";
+  progress("B8 (" + how + "): " + result);
+  ctx.rows.push_back({"B8", what, result, target, "—"});
+  const std::string line = line_after(out, "apptainer: ");
+  if (!line.empty() && how == "root") ctx.notes.push_back("B8 Apptainer: " + line);
+}
+
+void bench_b8(Context &ctx) {
+  std::string runner = find_lab_runner(ctx.opt);
+  if (ctx.opt.quick || runner.size() < 8 || runner.compare(runner.size() - 8, 8, "/lab/run") != 0) {
+    ctx.rows.push_back({"B8", "Apptainer server start → info file",
+                        ctx.opt.quick ? "not run in --quick mode" : "needs lab/run", "recorded", "—"});
+    return;
+  }
+  bench_b8_once(ctx, runner, "root", {});
+  if (geteuid() == 0)
+    bench_b8_once(ctx, runner, "unprivileged: nobody, user-namespace mode", {"--apptainer-as", "nobody"});
+}
+
 // --serve: a farm for profiling a client by hand.
 int serve(Context &ctx) {
   try {
@@ -828,7 +888,7 @@ Options parse_options(int argc, char **argv) {
       o.serve_n = static_cast<size_t>(std::atol(value().c_str()));
       o.serve_dir = value();
     } else if (a == "-h" || a == "--help") {
-      std::cout << "usage: isoprobe_bench [--quick] [--only B1,B2,B3,B4,B5] [--lab-runner PATH] [--lab-timeout S]\n"
+      std::cout << "usage: isoprobe_bench [--quick] [--only B1,B2,B3,B4,B5,B8] [--lab-runner PATH] [--lab-timeout S]\n"
                    "                      [--boot-rounds N]   (B5 VM boot: N PVH/bzImage pairs, default 5)\n"
                    "       isoprobe_bench --serve N DIR   (N host servers in DIR until stdin closes: profile a\n"
                    "                                       client against them, e.g. strace -c course_client DIR)\n";
@@ -874,6 +934,7 @@ int main(int argc, char **argv) {
       if (ctx.opt.wants("B3") || ctx.opt.wants("B4")) bench_b3_b4(ctx);
       if (ctx.opt.wants("B5")) bench_b5(ctx);
       if (ctx.opt.wants("B5")) bench_b5_boot(ctx);
+      if (ctx.opt.wants("B8")) bench_b8(ctx);
     } catch (const std::exception &e) {
       // A Ctrl-C reaches the servers too; what failed then is a consequence.
       if (interrupted()) {
