@@ -153,9 +153,14 @@ if [ -z "$why_not" ]; then
         auto)
             if [ -z "$no_microvm" ]; then
                 machine=microvm
-            else
+            elif [[ " $qemu_caps " == *" q35 "* ]]; then
                 machine=q35
                 notes+=("q35, not microvm: $no_microvm")
+            elif [ "$boot_mode" = pvh ]; then
+                unavailable "ISOPROBE_VM_BOOT=pvh, but no machine for it: no microvm ($no_microvm), no q35"
+            else
+                path=bzimage machine=pc
+                notes+=("bzImage: no machine for the PVH boot: no microvm ($no_microvm), no q35")
             fi ;;
     esac
     if [ "$machine" = q35 ] && [[ " $qemu_caps " != *" q35 "* ]]; then
@@ -170,7 +175,7 @@ fi
 enc=$(isoprobe_vm_encode_args "$@")
 append="console=ttyS0 quiet panic=-1 isoprobe.args=$enc"
 # x86 COMMAND_LINE_SIZE is 2048 bytes including the terminating NUL; the
-# machine-specific parameters (below, under 60 bytes) come on top.
+# machine-specific parameters (below, under 100 bytes) come on top.
 [ $((${#append} + ${#pvh_append})) -lt 1940 ] || die "server arguments too long for the kernel command line (${#append} bytes encoded, limit ~2000)"
 
 netdev="user,id=n0,restrict=on"
