@@ -288,7 +288,7 @@ case $case_name in
             'verdict: +VM: neither channel was reached' \
             'shm: +attached \(shmid [0-9]+\), message "host-1-shm"' \
             'shm: +no such key: shmget' \
-            'socket: +connected, message "container-1-sock"' \
+            'socket: +connected to [0-9.]+:[0-9]+, message "container-1-sock" \(complete at end of stream\)' \
             'socket: +unreachable \(ENETUNREACH\)' \
             'address: +10\.0\.2\.15:'; do
             grep -Eq "$line" <<<"$out" || fail "no explanation line matching /$line/"
