@@ -2,9 +2,11 @@
 //! definitions, shared by the programs and by `isoprobe-docgen`, which
 //! writes the man pages and shell completions from the same definitions.
 
+use clap::builder::{OsStringValueParser, TypedValueParser};
 use clap::{CommandFactory, Parser};
 use isoprobe::server::{Setup, Timeouts};
 use isoprobe::shm::SHARED_MEMORY_SIZE;
+use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -36,12 +38,16 @@ Runs one server of the course exercise: creates the System V segment
 ftok(PATH, N) and a TCP socket on this machine's IPv4 address, publishes the
 info file DIR/NAME, writes the shm message, waits for one client, sends it the
 socket message, waits for it to close, then removes the segment, the socket
-and the info file (also when interrupted by SIGINT or SIGTERM)."
+and the info file (also when ended by a signal such as SIGINT, SIGTERM or
+SIGHUP).
+
+Paths, names and messages are taken as the bytes they are (not necessarily
+UTF-8); every option also takes the form --option=VALUE."
 )]
 pub struct ServerArgs {
     /// Existing path given to ftok to name the segment (required)
-    #[arg(long, value_name = "PATH", allow_hyphen_values = true)]
-    pub shm_path: String,
+    #[arg(long, value_name = "PATH", allow_hyphen_values = true, value_hint = clap::ValueHint::AnyPath)]
+    pub shm_path: PathBuf,
 
     /// ftok proj id; its low 8 bits must not be 0 (required)
     #[arg(long, value_name = "N", allow_hyphen_values = true,
@@ -50,12 +56,12 @@ pub struct ServerArgs {
 
     /// Name of the info file: a plain name, no leading '.' (required)
     #[arg(long, value_name = "NAME", allow_hyphen_values = true)]
-    pub info_name: String,
+    pub info_name: OsString,
 
     /// Directory the client reads; the info file goes here (required)
     #[arg(long, value_name = "DIR", allow_hyphen_values = true,
           value_hint = clap::ValueHint::DirPath)]
-    pub info_dir: String,
+    pub info_dir: PathBuf,
 
     /// TCP port to listen on (default 0: any free port; the info file names
     /// the one chosen)
@@ -63,12 +69,12 @@ pub struct ServerArgs {
     pub port: Option<u16>,
 
     /// Message written into the segment (default: empty)
-    #[arg(long, value_name = "MSG", allow_hyphen_values = true, value_parser = shm_message)]
-    pub shm_message: Option<String>,
+    #[arg(long, value_name = "MSG", allow_hyphen_values = true, value_parser = OsStringValueParser::new().try_map(shm_message))]
+    pub shm_message: Option<OsString>,
 
     /// Message sent to the client (default: empty)
     #[arg(long, value_name = "MSG", allow_hyphen_values = true)]
-    pub socket_message: Option<String>,
+    pub socket_message: Option<OsString>,
 
     /// How long to wait for a client, in seconds, fractions allowed
     /// (default 120)
@@ -116,15 +122,15 @@ fn port(text: &str) -> Result<u16, String> {
 }
 
 /// The segment holds the message and its terminating NUL.
-fn shm_message(text: &str) -> Result<String, String> {
-    if text.len() >= SHARED_MEMORY_SIZE {
+fn shm_message(value: OsString) -> Result<OsString, String> {
+    if value.len() >= SHARED_MEMORY_SIZE {
         return Err(format!(
             "{} bytes; the segment holds at most {}",
-            text.len(),
+            value.len(),
             SHARED_MEMORY_SIZE - 1
         ));
     }
-    Ok(text.to_owned())
+    Ok(value)
 }
 
 /// A non-negative, finite number of seconds.
@@ -255,7 +261,7 @@ mod tests {
         let setup = a.setup().unwrap();
         assert_eq!(setup.port, 0);
         assert_eq!(setup.shm_proj_id, 7);
-        assert_eq!(setup.info_file_directory, "/tmp/dir");
+        assert_eq!(setup.info_file_directory, std::path::Path::new("/tmp/dir"));
         assert_eq!(a.shm_message, None);
         let t = a.timeouts();
         assert_eq!(
@@ -278,8 +284,8 @@ mod tests {
         ])
         .unwrap();
         assert_eq!(a.setup().unwrap().port, 8080);
-        assert_eq!(a.shm_message.as_deref(), Some("a b"));
-        assert_eq!(a.socket_message.as_deref(), Some("-c=d"));
+        assert_eq!(a.shm_message.as_deref(), Some("a b".as_ref()));
+        assert_eq!(a.socket_message.as_deref(), Some("-c=d".as_ref()));
         let t = a.timeouts();
         assert_eq!(
             (t.accept, t.peer_close),
@@ -314,6 +320,18 @@ mod tests {
         bad_proj[4] = "256";
         let args = ServerArgs::try_parse_from(bad_proj).unwrap();
         assert!(args.setup().unwrap_err().contains("low 8 bits"));
+    }
+
+    #[test]
+    fn paths_names_and_messages_are_bytes() {
+        use std::os::unix::ffi::OsStrExt;
+        let raw = |b: &[u8]| std::ffi::OsStr::from_bytes(b).to_owned();
+        let mut argv: Vec<OsString> = REQUIRED_ARGS.iter().map(OsString::from).collect();
+        argv[6] = raw(b"srv-\xff");
+        argv.push(raw(b"--shm-message=\xe9t\xe9"));
+        let a = ServerArgs::try_parse_from(argv).unwrap();
+        assert_eq!(a.setup().unwrap().info_file_name.as_bytes(), b"srv-\xff");
+        assert_eq!(a.shm_message.unwrap().as_bytes(), b"\xe9t\xe9");
     }
 
     #[test]

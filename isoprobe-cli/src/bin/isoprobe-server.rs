@@ -1,7 +1,7 @@
 //! `isoprobe-server`: the course's server `run` as a program. Creates the
 //! segment and the listening socket, publishes the info file, writes the shm
 //! message, waits for one client, sends the socket message, waits for the
-//! client to close, and removes everything (also on SIGINT/SIGTERM).
+//! client to close, and removes everything (also when ended by a signal).
 //!
 //! Exit status: 0 when the run completed (also when no client came), 1 on a
 //! failure while running, 2 on a usage error.
@@ -10,6 +10,7 @@ use clap::Parser;
 use isoprobe::server::{self, RunOutcome};
 use isoprobe_cli::args::ServerArgs;
 use isoprobe_cli::usage;
+use std::os::unix::ffi::OsStrExt;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -37,8 +38,12 @@ fn main() -> ExitCode {
         Err(reason) => return usage::refuse(PROGRAM, &reason),
     };
     let timeouts = args.timeouts();
-    let shm_message = args.shm_message.as_deref().unwrap_or_default();
-    let socket_message = args.socket_message.as_deref().unwrap_or_default();
+    let shm_message = args.shm_message.as_deref().unwrap_or_default().as_bytes();
+    let socket_message = args
+        .socket_message
+        .as_deref()
+        .unwrap_or_default()
+        .as_bytes();
     match server::run(&setup, shm_message, socket_message, timeouts) {
         Ok(RunOutcome::Served) => ExitCode::SUCCESS,
         Ok(RunOutcome::ServedClientLingered) => {
