@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The benchmark table (README "Benchmarks", issue 5) with one command:
+# The benchmark table (README "Benchmarks") with one command:
 #
 #   scripts/bench.sh            # all rows B1-B8, Markdown table on stdout
 #   scripts/bench.sh --quick    # one tiny case per row (what the bench ctest runs)

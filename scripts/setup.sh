@@ -29,7 +29,7 @@ fi
 if ! command -v cargo >/dev/null 2>&1 && [ -x "$HOME/.cargo/bin/cargo" ]; then
   export PATH="$HOME/.cargo/bin:$PATH"
 fi
-command -v cargo >/dev/null 2>&1 || { echo "setup: cargo not found (install a Rust toolchain, 1.79 or newer)" >&2; exit 1; }
+command -v cargo >/dev/null 2>&1 || { echo "setup: cargo not found (install a Rust toolchain, 1.85 or newer: Cargo.toml rust-version)" >&2; exit 1; }
 # scripts/test.sh runs clippy; a rustup toolchain may lack the component.
 if ! cargo clippy --version >/dev/null 2>&1 && command -v rustup >/dev/null 2>&1; then
   echo "setup: rustup component add clippy"

@@ -414,6 +414,7 @@ mod tests {
         }
         std::fs::create_dir(format!("{}/sub", dir.path())).unwrap();
         let fifo = std::ffi::CString::new(format!("{}/fifo", dir.path())).unwrap();
+        // SAFETY: fifo is a NUL-terminated path that outlives the call.
         assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o600) }, 0);
         std::os::unix::fs::symlink(
             format!("{}/sub", dir.path()),

@@ -100,6 +100,22 @@ pub fn strerror(errno: i32) -> String {
         .into_owned()
 }
 
+/// The C library's name for an errno value, for explanations.
+pub fn errno_name(errno: i32) -> String {
+    // SAFETY: strerrorname_np returns a static string or NULL.
+    let p = unsafe { strerrorname_np(errno) };
+    if p.is_null() {
+        format!("errno {errno}")
+    } else {
+        // SAFETY: non-null static NUL-terminated string.
+        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
+    }
+}
+
+extern "C" {
+    fn strerrorname_np(errnum: libc::c_int) -> *const libc::c_char;
+}
+
 /// Turns a `-1` return into `Err(Error::last(call))`.
 pub(crate) fn check(call: &'static str, rc: libc::c_int) -> Result<libc::c_int> {
     if rc == -1 {

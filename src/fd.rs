@@ -224,10 +224,13 @@ mod tests {
     #[test]
     fn select_reports_readable_pipe() {
         let mut fds = [0; 2];
+        // SAFETY: fds has room for the two descriptors pipe writes.
         assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
+        // SAFETY: pipe succeeded, so both descriptors are open and owned by nothing else.
         let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
         assert!(!wait_readable(r.as_raw_fd(), Duration::from_millis(10)).unwrap());
         assert_eq!(
+            // SAFETY: one byte from a static buffer, to a descriptor w keeps open.
             unsafe { libc::write(w.as_raw_fd(), b"x".as_ptr().cast(), 1) },
             1
         );

@@ -77,14 +77,11 @@ impl InfoFile {
         if lines.len() != 4 {
             return bad(format!("file has {} lines, expected 4", lines.len()));
         }
-        let ip = match lines[0].parse::<Ipv4Addr>() {
-            Ok(ip) => ip,
-            Err(_) => {
-                return bad(format!(
-                    "line 1: {} is not an IPv4 address",
-                    quoted(lines[0])
-                ))
-            }
+        let Ok(ip) = lines[0].parse::<Ipv4Addr>() else {
+            return bad(format!(
+                "line 1: {} is not an IPv4 address",
+                quoted(lines[0])
+            ));
         };
         let port = match canonical_decimal(lines[1]).map(u16::try_from) {
             Some(Ok(p)) if p != 0 => p,
@@ -197,6 +194,7 @@ impl FileId {
     /// The identity of the file `path` names now (following symlinks).
     /// Async-signal-safe.
     pub fn of_path(path: &CStr) -> Result<FileId> {
+        // SAFETY: libc::stat is a C struct of integers; all zeroes is a valid value.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: path is NUL-terminated; st is a valid out-buffer.
         check("stat", unsafe { libc::stat(path.as_ptr(), &mut st) })?;
@@ -205,6 +203,7 @@ impl FileId {
 
     /// The identity of the open file `fd`.
     pub fn of_fd(fd: libc::c_int) -> Result<FileId> {
+        // SAFETY: libc::stat is a C struct of integers; all zeroes is a valid value.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: st is a valid out-buffer.
         check("fstat", unsafe { libc::fstat(fd, &mut st) })?;

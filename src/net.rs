@@ -4,7 +4,6 @@
 
 use crate::error::{check, retry_eintr, Error, Result};
 use crate::fd::{self, deadline_after, select_until, FdSet};
-use std::ffi::CStr;
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::time::Duration;
@@ -38,6 +37,8 @@ fn hostname_ipv4() -> Option<Ipv4Addr> {
     if unsafe { libc::gethostname(name.as_mut_ptr(), name.len() - 1) } != 0 {
         return None;
     }
+    // SAFETY: libc::addrinfo is a C struct of integers and pointers; all zeroes
+    // (null pointers) is the documented way to start the hints.
     let mut hints: libc::addrinfo = unsafe { std::mem::zeroed() };
     hints.ai_family = libc::AF_INET;
     hints.ai_socktype = libc::SOCK_STREAM;
@@ -147,6 +148,7 @@ pub fn listen(addr: SocketAddrV4) -> Result<OwnedFd> {
 
 /// The local address a socket is bound to.
 pub fn local_addr(fd: RawFd) -> Result<SocketAddrV4> {
+    // SAFETY: libc::sockaddr_in is a C struct of integers; all zeroes is a valid value.
     let mut sa: libc::sockaddr_in = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
     // SAFETY: sa/len describe a writable sockaddr_in.
@@ -317,22 +319,6 @@ pub fn await_peer_close(fd: RawFd, timeout: Duration) -> Result<bool> {
             }
         }
     }
-}
-
-/// The C library's name for an errno value, for explanations.
-pub fn errno_name(errno: i32) -> String {
-    // SAFETY: strerrorname_np returns a static string or NULL.
-    let p = unsafe { strerrorname_np(errno) };
-    if p.is_null() {
-        format!("errno {errno}")
-    } else {
-        // SAFETY: non-null static NUL-terminated string.
-        unsafe { CStr::from_ptr(p) }.to_string_lossy().into_owned()
-    }
-}
-
-extern "C" {
-    fn strerrorname_np(errnum: libc::c_int) -> *const libc::c_char;
 }
 
 #[cfg(test)]

@@ -384,14 +384,18 @@ mod tests {
         // SAFETY: the child makes one syscall and _exits.
         let pid = unsafe { libc::fork() };
         if pid == 0 {
+            // SAFETY: the forked child only makes async-signal-safe calls (shmget,
+            // _exit) on plain integers, then exits.
             unsafe {
                 let ok = libc::shmget(key, 4096, libc::IPC_CREAT | libc::IPC_EXCL | 0o600) >= 0;
                 libc::_exit(if ok { 0 } else { 1 });
             }
         }
         let mut status = 0;
+        // SAFETY: status is a valid out-pointer; pid is our child.
         assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
         assert_eq!(status, 0, "child created the segment");
+        // SAFETY: a plain lookup with integer arguments; nothing is created.
         unsafe { libc::shmget(key, 0, 0) }
     }
 
@@ -500,6 +504,7 @@ mod tests {
         crate::shm::remove_id(raw.shmid).unwrap();
         let listener = raw.server_fd;
         shutdown_raw(raw).unwrap();
+        // SAFETY: F_GETFD only queries a descriptor number; a closed one gives EBADF.
         assert_eq!(unsafe { libc::fcntl(listener, libc::F_GETFD) }, -1);
     }
 

@@ -123,6 +123,7 @@ pub fn reclaim_stale(key: libc::key_t) -> Option<String> {
     if id < 0 {
         return None;
     }
+    // SAFETY: libc::shmid_ds is a C struct of integers; all zeroes is a valid value.
     let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
     // SAFETY: ds is a valid out-buffer for IPC_STAT.
     if unsafe { libc::shmctl(id, libc::IPC_STAT, &mut ds) } != 0 {
@@ -189,11 +190,13 @@ pub struct Attachment {
     shmid: i32,
 }
 
-// SAFETY: the mapping is process-wide; the raw pointer is only a handle, and
-// reads go through `read_volatile`-free copies of bytes another process may
-// change (the course protocol writes before the client reads).
+// SAFETY: an Attachment owns its mapping: nothing else in this process
+// holds its address, and writing needs `&mut self`. A shmat mapping belongs
+// to the process, not to a thread: it is valid in every thread and shmdt may
+// run on any of them, so moving the owner to another thread is sound (the
+// library keeps attachments in a static Mutex, which requires Send). Not
+// Sync: nothing shares one between threads.
 unsafe impl Send for Attachment {}
-unsafe impl Sync for Attachment {}
 
 /// Bytes of an attachment that are always safe to touch, whatever the
 /// segment's size: `shmat` maps whole pages and a segment has at least one

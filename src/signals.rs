@@ -369,6 +369,7 @@ const SHM_DEST: libc::c_ushort = 0o1000;
 /// (EIDRM) when it is gone or already removed and only still attached.
 /// Async-signal-safe.
 fn segment_matches(id: i32, key: libc::key_t, creator: i32) -> Result<bool> {
+    // SAFETY: libc::shmid_ds is a C struct of integers; all zeroes is a valid value.
     let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
     // SAFETY: ds is a valid out-buffer for IPC_STAT.
     check("shmctl(IPC_STAT)", unsafe {
@@ -533,6 +534,8 @@ mod tests {
         let reg = register(id, libc::IPC_PRIVATE, None).unwrap();
         let cell = find(id).unwrap().owner.load(Ordering::Acquire);
         // As if a forked child had taken the server over.
+        // SAFETY: cell points into the registry entry of id, which `reg` keeps
+        // registered (and so alive) until it is dropped below.
         unsafe { &*cell }.store(my_pid() + 1, Ordering::Release);
         assert!(!is_owner(id));
         drop(reg);

@@ -1,4 +1,4 @@
-// isoprobe_bench: the numbers behind the README's benchmark table (issue 5).
+// isoprobe_bench: the numbers behind the README's benchmark table.
 // Every row is measured in this one run, side by side, so ratios hold on a
 // noisy machine. No row asserts a timing: each prints what it measured next
 // to its target, and the table says whether the target was met.

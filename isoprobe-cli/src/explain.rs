@@ -7,8 +7,8 @@
 
 use isoprobe::announce::Announcement;
 use isoprobe::client::{Environment, Messages, Probe, QUIET_PERIOD};
+use isoprobe::error::errno_name;
 use isoprobe::info_file::ParseError;
-use isoprobe::net::errno_name;
 use isoprobe::outcome::{ReadEnd, ShmOutcome, SocketOutcome};
 use std::fmt;
 use std::path::PathBuf;

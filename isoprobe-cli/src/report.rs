@@ -3,7 +3,7 @@
 
 use crate::explain::{seconds, shown, Explanation, Words};
 use isoprobe::client::{Summary, QUIET_PERIOD, RUN_DEADLINE};
-use isoprobe::net::errno_name;
+use isoprobe::error::errno_name;
 use isoprobe::outcome::{ReadEnd, ShmOutcome, SocketOutcome};
 use serde::Serialize;
 use std::fmt::Write as _;

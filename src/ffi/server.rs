@@ -275,6 +275,7 @@ fn is_open(fd: c_int) -> bool {
 
 /// True when `fd` is a socket (and, if given, listening or not).
 pub(crate) fn is_socket(fd: c_int, listening: Option<bool>) -> bool {
+    // SAFETY: libc::stat is a C struct of integers; all zeroes is a valid value.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: st is a valid out-buffer.
     if unsafe { libc::fstat(fd, &mut st) } != 0 || st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
@@ -299,6 +300,7 @@ pub(crate) fn is_socket(fd: c_int, listening: Option<bool>) -> bool {
 /// False when no segment has id `shmid` (any more). A segment we may not
 /// even look at exists.
 fn segment_exists(shmid: c_int) -> bool {
+    // SAFETY: libc::shmid_ds is a C struct of integers; all zeroes is a valid value.
     let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
     // SAFETY: ds is a valid out-buffer for IPC_STAT.
     if unsafe { libc::shmctl(shmid, libc::IPC_STAT, &mut ds) } == 0 {
