@@ -1,8 +1,10 @@
 //! The client's C functions (declared in `client.h`).
 
+use super::args::deref;
 use super::error::{isoprobe_error, isoprobe_status};
 use super::held;
-use super::panic::{boundary, deref, print_bytes, Failure};
+use super::panic::{boundary, Failure};
+use super::stdio::print_bytes;
 use super::string::{IsoprobeString, ISOPROBE_STRING_CAPACITY};
 use super::types::live_server_info;
 use crate::client::{self, Environment, Messages, Summary};

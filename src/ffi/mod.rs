@@ -1,7 +1,10 @@
 //! The C ABI: a thin layer over the safe core. Each C concept has its module
 //! (`string`, `types`, `error`, `server`, `client`); every exported function
 //! runs inside `panic::boundary`, so no panic ever crosses into C, and reports
-//! failure as an `isoprobe_status` plus an optional `isoprobe_error`.
+//! failure as an `isoprobe_status` plus an optional `isoprobe_error`. `args`
+//! turns C's pointers into Rust references once, at the edge; `stdio` writes
+//! the course's output on C's streams; `held` keeps what C's numbers cannot
+//! carry.
 //!
 //! Nothing here calls `exit()`: the course's exit-on-error contract lives in
 //! the C++ inline functions of the generated headers.
@@ -10,10 +13,12 @@
 // documented on each function; Rust callers use the safe core instead.
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+mod args;
 pub mod client;
 pub mod error;
 mod held;
 mod panic;
 pub mod server;
+mod stdio;
 pub mod string;
 pub mod types;

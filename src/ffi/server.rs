@@ -1,7 +1,8 @@
 //! The server's C functions (declared in `server.h`).
 
+use super::args::{c_bytes, deref, deref_mut};
 use super::error::{isoprobe_error, isoprobe_status};
-use super::panic::{boundary, c_bytes, deref, deref_mut, Failure};
+use super::panic::{boundary, Failure};
 use super::string::IsoprobeString;
 use super::types::{live_server_info, server_setup_information};
 use crate::error::Error;

@@ -1,0 +1,27 @@
+//! Arguments from C, checked once at the edge: a pointer becomes a
+//! reference or a byte slice, or the call fails with ISOPROBE_ERROR_NULL
+//! naming the argument. Past this point the library works with Rust types.
+
+use super::panic::Failure;
+
+/// Borrows `*p`, or fails with ISOPROBE_ERROR_NULL naming `what`.
+pub(crate) fn deref<'a, T>(p: *const T, what: &'static str) -> Result<&'a T, Failure> {
+    // SAFETY: a non-NULL pointer from C points to a valid T (C contract).
+    unsafe { p.as_ref() }.ok_or(Failure::Null(what))
+}
+
+/// Mutably borrows `*p`, or fails with ISOPROBE_ERROR_NULL naming `what`.
+pub(crate) fn deref_mut<'a, T>(p: *mut T, what: &'static str) -> Result<&'a mut T, Failure> {
+    // SAFETY: as in `deref`, and C gives us exclusive access for the call.
+    unsafe { p.as_mut() }.ok_or(Failure::Null(what))
+}
+
+/// Reads a NUL-terminated C string argument as the bytes it is (messages
+/// and paths need not be UTF-8).
+pub(crate) fn c_bytes<'a>(p: *const libc::c_char, what: &'static str) -> Result<&'a [u8], Failure> {
+    if p.is_null() {
+        return Err(Failure::Null(what));
+    }
+    // SAFETY: non-NULL C strings are NUL-terminated (C contract).
+    Ok(unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes())
+}
