@@ -67,6 +67,12 @@
 #define ISOPROBE_ERROR_MESSAGE_CAPACITY 512
 
 /**
+ * Length of `isoprobe_error.call`: the longest call name ("shmctl(IPC_RMID)")
+ * with room to spare.
+ */
+#define ISOPROBE_ERROR_CALL_CAPACITY 64
+
+/**
  * What a C function returns.
  */
 typedef enum isoprobe_status {
@@ -519,11 +525,11 @@ typedef struct isoprobe_error {
   /**
    * Name of the failed call, e.g. "shmget" (empty for non-system errors).
    */
-  char call[64];
+  char call[ISOPROBE_ERROR_CALL_CAPACITY];
   /**
    * One line describing the failure, e.g. "shmget: File exists".
    */
-  char message[512];
+  char message[ISOPROBE_ERROR_MESSAGE_CAPACITY];
 } isoprobe_error;
 
 #endif  /* ISOPROBE_GLOBALS_H */

@@ -185,12 +185,16 @@ pub fn read_info_file(path: &Path) -> std::result::Result<Announcement, ParseErr
     announce::parse(&bytes)
 }
 
+/// Descriptors left for the program around the probe (stdio, files, the
+/// name-resolver threads) when the soft limit is raised for a big directory.
+const SPARE_DESCRIPTORS: u64 = 64;
+
 /// Probes the servers announced by `paths`: every segment is attached first,
 /// then every connect starts, and the connects and the reads of the
 /// connected servers all share the one `deadline`.
 pub fn probe_files(paths: Vec<PathBuf>, deadline: Duration, until: reach::Until) -> Vec<Probe> {
     // Each server needs a socket; raise the soft fd limit if that helps.
-    let _ = crate::fd::raise_nofile_limit(paths.len() as u64 * 2 + 64);
+    let _ = crate::fd::raise_nofile_limit(paths.len() as u64 * 2 + SPARE_DESCRIPTORS);
     let infos: Vec<_> = paths.iter().map(|p| read_info_file(p)).collect();
     let shms: Vec<Option<shm::ShmProbe>> = infos
         .iter()

@@ -85,9 +85,13 @@ pub fn errno() -> i32 {
     std::io::Error::last_os_error().raw_os_error().unwrap_or(0)
 }
 
+/// Room for any message strerror_r writes (glibc's longest is under 50
+/// bytes; an unknown errno gives "Unknown error N").
+const STRERROR_BUFFER: usize = 256;
+
 /// The C library's message for `errno`, thread-safely (strerror_r).
 pub fn strerror(errno: i32) -> String {
-    let mut buf = [0 as libc::c_char; 256];
+    let mut buf = [0 as libc::c_char; STRERROR_BUFFER];
     // SAFETY: buf is writable for its length; the XSI strerror_r exported by
     // the libc crate NUL-terminates on success.
     let rc = unsafe { libc::strerror_r(errno, buf.as_mut_ptr(), buf.len()) };

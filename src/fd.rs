@@ -117,11 +117,14 @@ pub fn wait_writable(fd: RawFd, timeout: Duration) -> Result<bool> {
     Ok(n > 0)
 }
 
+/// Where a deadline too far to represent is put instead: a year is "never"
+/// for every wait in this library, and `Instant` can always add it.
+const FAR_FUTURE: Duration = Duration::from_secs(365 * 24 * 3600);
+
 /// `now + timeout`, saturating for huge timeouts.
 pub fn deadline_after(timeout: Duration) -> Instant {
     let now = Instant::now();
-    now.checked_add(timeout)
-        .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600))
+    now.checked_add(timeout).unwrap_or_else(|| now + FAR_FUTURE)
 }
 
 fn timeval(d: Duration) -> libc::timeval {

@@ -12,6 +12,22 @@ use std::time::Duration;
 /// flooding peer costs at most this much memory.
 pub const MAX_SOCKET_MESSAGE: usize = 64 * 1024;
 
+/// Room for a host name: Linux allows 64 bytes (HOST_NAME_MAX), POSIX
+/// promises at most 255; one more byte keeps the terminating NUL.
+const HOSTNAME_BUFFER: usize = 256;
+
+/// How long a send may wait for room in a full socket buffer (a client that
+/// stopped reading) before the server gives up, as long as the course's
+/// accept timeout.
+const SEND_STALL_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// What is read and thrown away at a time from a peer nobody listens to.
+const DRAIN_CHUNK: usize = 4096;
+
+/// At close, at most this many reads of unread data (256 KiB): enough for
+/// anything a course client sends, bounded for one that keeps sending.
+const DRAIN_READS_AT_CLOSE: usize = 64;
+
 /// The address a server listens on and announces.
 ///
 /// Resolving `gethostname()` first (as the course solutions do with
@@ -32,7 +48,7 @@ pub fn local_ipv4() -> Ipv4Addr {
 }
 
 fn hostname_ipv4() -> Option<Ipv4Addr> {
-    let mut name = [0 as libc::c_char; 256];
+    let mut name = [0 as libc::c_char; HOSTNAME_BUFFER];
     // SAFETY: name is writable for its length minus the final NUL we keep.
     if unsafe { libc::gethostname(name.as_mut_ptr(), name.len() - 1) } != 0 {
         return None;
@@ -207,7 +223,7 @@ pub fn send_all_and_finish(fd: RawFd, mut bytes: &[u8]) -> Result<()> {
         if n < 0 {
             let err = Error::last("send");
             if err.errno() == libc::EAGAIN {
-                fd::wait_writable(fd, Duration::from_secs(120))?;
+                fd::wait_writable(fd, SEND_STALL_TIMEOUT)?;
                 continue;
             }
             return Err(err);
@@ -267,8 +283,8 @@ pub fn finish_and_close(fd: RawFd) -> Result<()> {
         return Ok(());
     }
     let half = finish(fd);
-    let mut sink = [0u8; 4096];
-    for _ in 0..64 {
+    let mut sink = [0u8; DRAIN_CHUNK];
+    for _ in 0..DRAIN_READS_AT_CLOSE {
         // SAFETY: sink is writable for its length.
         let n = unsafe { libc::recv(fd, sink.as_mut_ptr().cast(), sink.len(), libc::MSG_DONTWAIT) };
         if n <= 0 {
@@ -295,7 +311,7 @@ pub fn finish(fd: RawFd) -> Result<()> {
 /// True when it closed (or reset), false when `timeout` passed first.
 pub fn await_peer_close(fd: RawFd, timeout: Duration) -> Result<bool> {
     let deadline = deadline_after(timeout);
-    let mut sink = [0u8; 512];
+    let mut sink = [0u8; DRAIN_CHUNK];
     loop {
         let mut read = FdSet::new();
         read.insert(fd);

@@ -32,9 +32,9 @@ pub struct isoprobe_error {
     /// errno of the failed call (0 unless `status` is ISOPROBE_ERROR_SYSTEM).
     pub errno_value: c_int,
     /// Name of the failed call, e.g. "shmget" (empty for non-system errors).
-    pub call: [c_char; 64],
+    pub call: [c_char; ISOPROBE_ERROR_CALL_CAPACITY],
     /// One line describing the failure, e.g. "shmget: File exists".
-    pub message: [c_char; 512],
+    pub message: [c_char; ISOPROBE_ERROR_MESSAGE_CAPACITY],
 }
 
 fn copy_truncated(dst: &mut [c_char], src: &str) {
@@ -55,8 +55,8 @@ impl isoprobe_error {
         let mut e = isoprobe_error {
             status,
             errno_value,
-            call: [0; 64],
-            message: [0; 512],
+            call: [0; ISOPROBE_ERROR_CALL_CAPACITY],
+            message: [0; ISOPROBE_ERROR_MESSAGE_CAPACITY],
         };
         copy_truncated(&mut e.call, call);
         copy_truncated(&mut e.message, message);
@@ -78,3 +78,7 @@ impl isoprobe_error {
 
 /// Length of `isoprobe_error.message` (for callers sizing copies).
 pub const ISOPROBE_ERROR_MESSAGE_CAPACITY: usize = 512;
+
+/// Length of `isoprobe_error.call`: the longest call name ("shmctl(IPC_RMID)")
+/// with room to spare.
+pub const ISOPROBE_ERROR_CALL_CAPACITY: usize = 64;
