@@ -208,6 +208,37 @@ pub fn raise_nofile_limit(wanted: u64) -> Result<u64> {
     Ok(lim.rlim_cur as u64)
 }
 
+/// True when `fd` is an open descriptor of this process. A number from
+/// outside (C) is checked with this before it is used as a descriptor.
+pub fn is_open(fd: RawFd) -> bool {
+    // SAFETY: F_GETFD only queries the descriptor table.
+    unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
+}
+
+/// True when `fd` is a socket (and, if given, listening or not).
+pub fn is_socket(fd: RawFd, listening: Option<bool>) -> bool {
+    // SAFETY: libc::stat is a C struct of integers; all zeroes is a valid value.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: st is a valid out-buffer.
+    if unsafe { libc::fstat(fd, &mut st) } != 0 || st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
+        return false;
+    }
+    let Some(want) = listening else { return true };
+    let mut val: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: val/len describe a writable libc::c_int.
+    let rc = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_ACCEPTCONN,
+            (&mut val as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    rc == 0 && (val != 0) == want
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +269,22 @@ mod tests {
             1
         );
         assert!(wait_readable(r.as_raw_fd(), Duration::from_secs(5)).unwrap());
+    }
+
+    #[test]
+    fn numbers_from_outside_are_checked_for_what_they_are() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let raw = listener.as_raw_fd();
+        assert!(is_open(raw));
+        assert!(is_socket(raw, None));
+        assert!(is_socket(raw, Some(true)));
+        assert!(!is_socket(raw, Some(false)));
+        let file = std::fs::File::open("/").unwrap();
+        assert!(is_open(file.as_raw_fd()));
+        assert!(!is_socket(file.as_raw_fd(), None));
+        // A closed number is not checked here: another test thread may
+        // reuse it at once.
+        assert!(!is_open(-1));
+        assert!(!is_socket(-1, None));
     }
 }

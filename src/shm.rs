@@ -327,6 +327,18 @@ fn message_in(bytes: &[u8]) -> String {
     String::from_utf8_lossy(&bytes[..end]).into_owned()
 }
 
+/// False when no segment has id `shmid` (any more). A segment we may not
+/// even look at exists.
+pub fn segment_exists(shmid: i32) -> bool {
+    // SAFETY: libc::shmid_ds is a C struct of integers; all zeroes is a valid value.
+    let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
+    // SAFETY: ds is a valid out-buffer for IPC_STAT.
+    if unsafe { libc::shmctl(shmid, libc::IPC_STAT, &mut ds) } == 0 {
+        return true;
+    }
+    !matches!(crate::error::errno(), libc::EINVAL | libc::EIDRM)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -432,5 +444,15 @@ mod tests {
             crate::outcome::ShmOutcome::Attached { shmid: seg.id() }
         );
         assert_eq!(p.attachment.unwrap().message_bytes(), b"zero");
+    }
+
+    #[test]
+    fn a_removed_segment_no_longer_exists() {
+        // SAFETY: a plain call with integer arguments creating a private segment.
+        let id = unsafe { libc::shmget(libc::IPC_PRIVATE, 16, libc::IPC_CREAT | 0o600) };
+        assert!(id >= 0, "shmget: {}", Error::last("shmget"));
+        assert!(segment_exists(id));
+        remove_id(id).unwrap();
+        assert!(!segment_exists(id));
     }
 }

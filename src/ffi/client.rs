@@ -254,7 +254,7 @@ pub extern "C" fn isoprobe_client_get_message_from_socket(
                 Error::invalid("server's socket is not connected (client_fd is -1)").into(),
             );
         }
-        if !super::server::is_socket(info.client_fd, Some(false)) {
+        if !crate::fd::is_socket(info.client_fd, Some(false)) {
             return Err(Error::invalid(format!(
                 "client_fd {} is not a connected socket (live_server_info uninitialised?)",
                 info.client_fd
@@ -321,7 +321,7 @@ pub extern "C" fn isoprobe_client_disconnect(
                 held::release_attachment(s.shmid);
             }
             let ours = s.client_fd >= 0 && held::release_socket(s.client_fd);
-            if ours || (s.client_fd >= 0 && super::server::is_socket(s.client_fd, None)) {
+            if ours || (s.client_fd >= 0 && crate::fd::is_socket(s.client_fd, None)) {
                 // SAFETY: the record owns the open socket until this close.
                 crate::reach::drain(unsafe { BorrowedFd::borrow_raw(s.client_fd) });
                 if let Err(e) = crate::fd::close_raw(s.client_fd) {

@@ -7,6 +7,7 @@ use super::string::IsoprobeString;
 use super::types::{live_server_info, server_setup_information};
 use crate::error::Error;
 use crate::server::{self, RawServer, RunOutcome, Server, Timeouts};
+use crate::{fd, shm};
 use libc::{c_char, c_int, c_uint};
 use std::os::fd::IntoRawFd;
 use std::os::unix::ffi::OsStrExt;
@@ -232,13 +233,19 @@ fn checked_handles(info: &live_server_info) -> Result<RawServer, Failure> {
             "{what} (live_server_info uninitialised or not from start_communication?)"
         )))
     };
-    if info.server_fd >= 0 && is_open(info.server_fd) && !is_socket(info.server_fd, Some(true)) {
+    if info.server_fd >= 0
+        && fd::is_open(info.server_fd)
+        && !fd::is_socket(info.server_fd, Some(true))
+    {
         return Err(invalid(format!(
             "server_fd {} is not a listening socket",
             info.server_fd
         )));
     }
-    if info.client_fd >= 0 && is_open(info.client_fd) && !is_socket(info.client_fd, Some(false)) {
+    if info.client_fd >= 0
+        && fd::is_open(info.client_fd)
+        && !fd::is_socket(info.client_fd, Some(false))
+    {
         return Err(invalid(format!(
             "client_fd {} is not a connected socket",
             info.client_fd
@@ -246,7 +253,10 @@ fn checked_handles(info: &live_server_info) -> Result<RawServer, Failure> {
     }
     // A live segment must be one this process holds as a server: created
     // here, or inherited by fork from the process that created it.
-    if info.shmid >= 0 && segment_exists(info.shmid) && !crate::signals::is_registered(info.shmid) {
+    if info.shmid >= 0
+        && shm::segment_exists(info.shmid)
+        && !crate::signals::is_registered(info.shmid)
+    {
         return Err(invalid(format!(
             "shmid {} is not a server segment of this process (or of the process it was forked from)",
             info.shmid
@@ -260,52 +270,11 @@ fn checked_handles(info: &live_server_info) -> Result<RawServer, Failure> {
     // must not be: its number may be reused by the time shutdown runs). A
     // segment removed behind its back (ipcrm) stays: removing it again is
     // harmless, and shutdown_raw takes "already gone" as done.
-    let open_or_none = |fd: c_int| if fd >= 0 && is_open(fd) { fd } else { -1 };
+    let open_or_none = |fd: c_int| if fd >= 0 && fd::is_open(fd) { fd } else { -1 };
     Ok(RawServer {
         server_fd: open_or_none(info.server_fd),
         client_fd: open_or_none(info.client_fd),
         shmid: info.shmid,
         info_file_path: path,
     })
-}
-
-fn is_open(fd: c_int) -> bool {
-    // SAFETY: F_GETFD only queries the descriptor table.
-    unsafe { libc::fcntl(fd, libc::F_GETFD) != -1 }
-}
-
-/// True when `fd` is a socket (and, if given, listening or not).
-pub(crate) fn is_socket(fd: c_int, listening: Option<bool>) -> bool {
-    // SAFETY: libc::stat is a C struct of integers; all zeroes is a valid value.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: st is a valid out-buffer.
-    if unsafe { libc::fstat(fd, &mut st) } != 0 || st.st_mode & libc::S_IFMT != libc::S_IFSOCK {
-        return false;
-    }
-    let Some(want) = listening else { return true };
-    let mut val: c_int = 0;
-    let mut len = std::mem::size_of::<c_int>() as libc::socklen_t;
-    // SAFETY: val/len describe a writable c_int.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_ACCEPTCONN,
-            (&mut val as *mut c_int).cast(),
-            &mut len,
-        )
-    };
-    rc == 0 && (val != 0) == want
-}
-
-/// False when no segment has id `shmid` (any more). A segment we may not
-/// even look at exists.
-fn segment_exists(shmid: c_int) -> bool {
-    // SAFETY: libc::shmid_ds is a C struct of integers; all zeroes is a valid value.
-    let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
-    // SAFETY: ds is a valid out-buffer for IPC_STAT.
-    if unsafe { libc::shmctl(shmid, libc::IPC_STAT, &mut ds) } == 0 {
-        return true;
-    }
-    !matches!(crate::error::errno(), libc::EINVAL | libc::EIDRM)
 }
