@@ -4,7 +4,9 @@
 //! `fd_set`, and small wrappers that check every result.
 
 use crate::error::{check, retry_eintr, Error, Result};
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+#[cfg(test)]
+use std::os::fd::AsFd;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 /// Bits in one word of the kernel's fd bitmap (`unsigned long`).
@@ -102,7 +104,8 @@ pub fn select_until(read: &mut FdSet, write: &mut FdSet, deadline: Instant) -> R
 }
 
 /// Waits until `fd` is readable or `timeout` passes; true when readable.
-pub fn wait_readable(fd: RawFd, timeout: Duration) -> Result<bool> {
+pub fn wait_readable(fd: BorrowedFd<'_>, timeout: Duration) -> Result<bool> {
+    let fd = fd.as_raw_fd();
     let mut read = FdSet::new();
     read.insert(fd);
     let n = select_until(&mut read, &mut FdSet::new(), deadline_after(timeout))?;
@@ -110,7 +113,8 @@ pub fn wait_readable(fd: RawFd, timeout: Duration) -> Result<bool> {
 }
 
 /// Waits until `fd` is writable or `timeout` passes; true when writable.
-pub fn wait_writable(fd: RawFd, timeout: Duration) -> Result<bool> {
+pub fn wait_writable(fd: BorrowedFd<'_>, timeout: Duration) -> Result<bool> {
+    let fd = fd.as_raw_fd();
     let mut write = FdSet::new();
     write.insert(fd);
     let n = select_until(&mut FdSet::new(), &mut write, deadline_after(timeout))?;
@@ -262,13 +266,13 @@ mod tests {
         assert_eq!(unsafe { libc::pipe(fds.as_mut_ptr()) }, 0);
         // SAFETY: pipe succeeded, so both descriptors are open and owned by nothing else.
         let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
-        assert!(!wait_readable(r.as_raw_fd(), Duration::from_millis(10)).unwrap());
+        assert!(!wait_readable(r.as_fd(), Duration::from_millis(10)).unwrap());
         assert_eq!(
             // SAFETY: one byte from a static buffer, to a descriptor w keeps open.
             unsafe { libc::write(w.as_raw_fd(), b"x".as_ptr().cast(), 1) },
             1
         );
-        assert!(wait_readable(r.as_raw_fd(), Duration::from_secs(5)).unwrap());
+        assert!(wait_readable(r.as_fd(), Duration::from_secs(5)).unwrap());
     }
 
     #[test]

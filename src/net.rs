@@ -5,7 +5,7 @@
 use crate::error::{check, retry_eintr, Error, Result};
 use crate::fd::{self, deadline_after, select_until, FdSet};
 use std::net::{Ipv4Addr, SocketAddrV4};
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::time::Duration;
 
 /// Largest socket message the client reads: reading stops there, so a
@@ -163,7 +163,8 @@ pub fn listen(addr: SocketAddrV4) -> Result<OwnedFd> {
 }
 
 /// The local address a socket is bound to.
-pub fn local_addr(fd: RawFd) -> Result<SocketAddrV4> {
+pub fn local_addr(fd: BorrowedFd<'_>) -> Result<SocketAddrV4> {
+    let fd = fd.as_raw_fd();
     // SAFETY: libc::sockaddr_in is a C struct of integers; all zeroes is a valid value.
     let mut sa: libc::sockaddr_in = unsafe { std::mem::zeroed() };
     let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
@@ -182,7 +183,8 @@ pub fn local_addr(fd: RawFd) -> Result<SocketAddrV4> {
 
 /// `select()` on the listener then `accept()`, within `timeout`.
 /// `Ok(None)` when nobody connected in time. The accepted socket blocks.
-pub fn accept_within(listener: RawFd, timeout: Duration) -> Result<Option<OwnedFd>> {
+pub fn accept_within(listener: BorrowedFd<'_>, timeout: Duration) -> Result<Option<OwnedFd>> {
+    let listener = listener.as_raw_fd();
     let deadline = deadline_after(timeout);
     loop {
         let mut read = FdSet::new();
@@ -214,7 +216,8 @@ pub fn accept_within(listener: RawFd, timeout: Duration) -> Result<Option<OwnedF
 
 /// Sends all of `bytes` (short writes and EINTR handled, no SIGPIPE), then
 /// half-closes so the peer reads end-of-stream.
-pub fn send_all_and_finish(fd: RawFd, mut bytes: &[u8]) -> Result<()> {
+pub fn send_all_and_finish(borrowed: BorrowedFd<'_>, mut bytes: &[u8]) -> Result<()> {
+    let fd = borrowed.as_raw_fd();
     while !bytes.is_empty() {
         // SAFETY: bytes is valid for reads of its length.
         let n = retry_eintr(|| unsafe {
@@ -223,7 +226,7 @@ pub fn send_all_and_finish(fd: RawFd, mut bytes: &[u8]) -> Result<()> {
         if n < 0 {
             let err = Error::last("send");
             if err.errno() == libc::EAGAIN {
-                fd::wait_writable(fd, SEND_STALL_TIMEOUT)?;
+                fd::wait_writable(borrowed, SEND_STALL_TIMEOUT)?;
                 continue;
             }
             return Err(err);
@@ -245,7 +248,12 @@ pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 /// Sends all of `bytes` within `timeout` (short writes and EINTR handled,
 /// no SIGPIPE), leaving the connection open for more. A peer that does not
 /// take everything in time fails the send with ETIMEDOUT.
-pub fn send_all_within(fd: RawFd, mut bytes: &[u8], timeout: Duration) -> Result<()> {
+pub fn send_all_within(
+    borrowed: BorrowedFd<'_>,
+    mut bytes: &[u8],
+    timeout: Duration,
+) -> Result<()> {
+    let fd = borrowed.as_raw_fd();
     let deadline = deadline_after(timeout);
     while !bytes.is_empty() {
         // SAFETY: bytes is valid for reads of its length. MSG_DONTWAIT: a
@@ -264,7 +272,7 @@ pub fn send_all_within(fd: RawFd, mut bytes: &[u8], timeout: Duration) -> Result
                 return Err(err);
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            if left.is_zero() || !fd::wait_writable(fd, left)? {
+            if left.is_zero() || !fd::wait_writable(borrowed, left)? {
                 return Err(Error::sys("send", libc::ETIMEDOUT));
             }
             continue;
@@ -282,7 +290,9 @@ pub fn finish_and_close(fd: RawFd) -> Result<()> {
     if fd < 0 {
         return Ok(());
     }
-    let half = finish(fd);
+    // SAFETY: a descriptor handed to finish_and_close is open and the
+    // caller's, given up here; it stays open until close_raw below.
+    let half = finish(unsafe { BorrowedFd::borrow_raw(fd) });
     let mut sink = [0u8; DRAIN_CHUNK];
     for _ in 0..DRAIN_READS_AT_CLOSE {
         // SAFETY: sink is writable for its length.
@@ -297,7 +307,8 @@ pub fn finish_and_close(fd: RawFd) -> Result<()> {
 
 /// Half-closes a connection (`shutdown(SHUT_WR)`): the peer reads
 /// end-of-stream; a peer already gone is not an error.
-pub fn finish(fd: RawFd) -> Result<()> {
+pub fn finish(fd: BorrowedFd<'_>) -> Result<()> {
+    let fd = fd.as_raw_fd();
     // SAFETY: plain syscall.
     match check("shutdown(SHUT_WR)", unsafe {
         libc::shutdown(fd, libc::SHUT_WR)
@@ -309,7 +320,8 @@ pub fn finish(fd: RawFd) -> Result<()> {
 
 /// Waits until the peer closes its side (reads and discards what it sends).
 /// True when it closed (or reset), false when `timeout` passed first.
-pub fn await_peer_close(fd: RawFd, timeout: Duration) -> Result<bool> {
+pub fn await_peer_close(fd: BorrowedFd<'_>, timeout: Duration) -> Result<bool> {
+    let fd = fd.as_raw_fd();
     let deadline = deadline_after(timeout);
     let mut sink = [0u8; DRAIN_CHUNK];
     loop {
@@ -340,10 +352,11 @@ pub fn await_peer_close(fd: RawFd, timeout: Duration) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::fd::AsFd;
 
     fn loopback_listener() -> (OwnedFd, SocketAddrV4) {
         let l = listen(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let addr = local_addr(l.as_raw_fd()).unwrap();
+        let addr = local_addr(l.as_fd()).unwrap();
         (l, addr)
     }
 
@@ -351,21 +364,21 @@ mod tests {
     fn connect_send_and_read_round_trip() {
         let (l, addr) = loopback_listener();
         let client = std::net::TcpStream::connect(addr).unwrap();
-        let conn = accept_within(l.as_raw_fd(), Duration::from_secs(5))
+        let conn = accept_within(l.as_fd(), Duration::from_secs(5))
             .unwrap()
             .unwrap();
-        send_all_and_finish(conn.as_raw_fd(), b"hello\n").unwrap();
+        send_all_and_finish(conn.as_fd(), b"hello\n").unwrap();
         use std::os::fd::AsFd;
         let msgs = crate::reach::read_all(&[client.as_fd()], Duration::from_secs(5));
         assert_eq!(msgs[0].message.as_deref(), Some(&b"hello"[..]));
         drop(client);
-        assert!(await_peer_close(conn.as_raw_fd(), Duration::from_secs(5)).unwrap());
+        assert!(await_peer_close(conn.as_fd(), Duration::from_secs(5)).unwrap());
     }
 
     #[test]
     fn accept_times_out_without_client() {
         let (l, _) = loopback_listener();
-        assert!(accept_within(l.as_raw_fd(), Duration::from_millis(20))
+        assert!(accept_within(l.as_fd(), Duration::from_millis(20))
             .unwrap()
             .is_none());
     }

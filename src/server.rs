@@ -9,7 +9,7 @@ use crate::shm::{self, Segment, SHARED_MEMORY_SIZE};
 use crate::signals::{self, Registration};
 use std::ffi::OsString;
 use std::net::SocketAddrV4;
-use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, IntoRawFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -122,7 +122,7 @@ impl Server {
         let registration = signals::register(segment.id(), key, cwd.as_deref())?;
         segment.into_raw(); // the registration removes it from now on
         let listener = net::listen(SocketAddrV4::new(net::local_ipv4(), setup.port))?;
-        let address = net::local_addr(listener.as_raw_fd())?;
+        let address = net::local_addr(listener.as_fd())?;
         Ok(Server {
             connection: None,
             listener,
@@ -156,7 +156,7 @@ impl Server {
     /// Waits up to `timeout` for a client; true when one connected.
     pub fn accept_within(&mut self, timeout: Duration) -> Result<bool> {
         signals::claim(self.shmid());
-        self.connection = net::accept_within(self.listener.as_raw_fd(), timeout)?;
+        self.connection = net::accept_within(self.listener.as_fd(), timeout)?;
         Ok(self.connection.is_some())
     }
 
@@ -169,7 +169,7 @@ impl Server {
             .connection
             .as_ref()
             .ok_or_else(|| Error::invalid("no client is connected"))?;
-        net::send_all_within(conn.as_raw_fd(), msg.as_ref(), net::SEND_TIMEOUT)
+        net::send_all_within(conn.as_fd(), msg.as_ref(), net::SEND_TIMEOUT)
     }
 
     /// Half-closes the connection (the client reads end-of-stream) and
@@ -177,8 +177,8 @@ impl Server {
     pub fn await_client_close(&self, timeout: Duration) -> Result<bool> {
         match &self.connection {
             Some(conn) => {
-                net::finish(conn.as_raw_fd())?;
-                net::await_peer_close(conn.as_raw_fd(), timeout)
+                net::finish(conn.as_fd())?;
+                net::await_peer_close(conn.as_fd(), timeout)
             }
             None => Ok(true),
         }
@@ -469,7 +469,7 @@ mod tests {
         let mut server = Server::start(&s).unwrap();
         let _silent = std::net::TcpStream::connect(server.address()).unwrap();
         assert!(server.accept_within(Duration::from_secs(5)).unwrap());
-        let conn = server.connection.as_ref().unwrap().as_raw_fd();
+        let conn = server.connection.as_ref().unwrap().as_fd();
         let big = vec![b'x'; 64 << 20];
         let start = std::time::Instant::now();
         let err = net::send_all_within(conn, &big, Duration::from_millis(300)).unwrap_err();

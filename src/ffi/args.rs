@@ -3,6 +3,8 @@
 //! naming the argument. Past this point the library works with Rust types.
 
 use super::panic::Failure;
+use crate::error::Error;
+use std::os::fd::BorrowedFd;
 
 /// Borrows `*p`, or fails with ISOPROBE_ERROR_NULL naming `what`.
 pub(crate) fn deref<'a, T>(p: *const T, what: &'static str) -> Result<&'a T, Failure> {
@@ -24,4 +26,21 @@ pub(crate) fn c_bytes<'a>(p: *const libc::c_char, what: &'static str) -> Result<
     }
     // SAFETY: non-NULL C strings are NUL-terminated (C contract).
     Ok(unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes())
+}
+
+/// Borrows the descriptor number `fd` that C handed in, for the one call it
+/// is passed to: the core takes descriptors as `BorrowedFd`, never as bare
+/// numbers. A number that is not an open descriptor fails as the call on it
+/// would (`call`: EBADF).
+pub(crate) fn borrow_fd<'a>(
+    fd: libc::c_int,
+    call: &'static str,
+) -> Result<BorrowedFd<'a>, Failure> {
+    if fd < 0 || !crate::fd::is_open(fd) {
+        return Err(Failure::Core(Error::sys(call, libc::EBADF)));
+    }
+    // SAFETY: fd is open (checked just now), and C does not close a handle
+    // of its live_server_info while a call on that record runs; the borrow
+    // is used as an argument of one such call only.
+    Ok(unsafe { BorrowedFd::borrow_raw(fd) })
 }

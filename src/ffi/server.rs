@@ -1,6 +1,6 @@
 //! The server's C functions (declared in `server.h`).
 
-use super::args::{c_bytes, deref, deref_mut};
+use super::args::{borrow_fd, c_bytes, deref, deref_mut};
 use super::error::{isoprobe_error, isoprobe_status};
 use super::panic::{boundary, Failure};
 use super::string::IsoprobeString;
@@ -70,7 +70,7 @@ pub extern "C" fn isoprobe_server_create_info_file(
             )
             .into());
         }
-        let address = crate::net::local_addr(raw.server_fd)?;
+        let address = crate::net::local_addr(borrow_fd(raw.server_fd, "getsockname")?)?;
         // The path fits: publish refused nothing longer than the C fields.
         let published = server::publish(&setup, address, raw.shmid)?;
         info.info_file_path =
@@ -102,7 +102,8 @@ pub extern "C" fn isoprobe_server_get_connection(
             .into());
         }
         crate::signals::claim(raw.shmid);
-        match crate::net::accept_within(raw.server_fd, ms(timeout_ms))? {
+        let listener = borrow_fd(raw.server_fd, "accept")?;
+        match crate::net::accept_within(listener, ms(timeout_ms))? {
             Some(conn) => {
                 info.client_fd = conn.into_raw_fd();
                 Ok(OK)
@@ -133,7 +134,8 @@ pub extern "C" fn isoprobe_server_write_to_socket(
             );
         }
         crate::signals::claim(info.shmid);
-        crate::net::send_all_within(info.client_fd, msg, crate::net::SEND_TIMEOUT)?;
+        let conn = borrow_fd(info.client_fd, "send")?;
+        crate::net::send_all_within(conn, msg, crate::net::SEND_TIMEOUT)?;
         Ok(OK)
     })
 }
