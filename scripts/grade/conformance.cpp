@@ -58,7 +58,7 @@ std::string sys_err(const std::string &what) { return what + ": " + std::strerro
 
 // Shows bytes as a C string literal, so a trailing space or a missing
 // newline is visible in the report.
-std::string quoted(const std::string &s) {
+std::string show_bytes(const std::string &s) {
   std::string out = "\"";
   for (unsigned char c : s) {
     if (c == '\n') out += "\\n";
@@ -288,10 +288,12 @@ struct Outcome {
   bool exited(int code) const { return !timed_out && WIFEXITED(status) && WEXITSTATUS(status) == code; }
   std::string describe() const {
     std::ostringstream s;
-    if (timed_out) s << "still running after " << seconds << " s (killed)";
+    char secs[32];
+    std::snprintf(secs, sizeof secs, "%.1f", seconds);
+    if (timed_out) s << "still running after " << secs << " s (killed)";
     else if (WIFSIGNALED(status)) s << "killed by signal " << WTERMSIG(status) << " (" << strsignal(WTERMSIG(status)) << ")";
-    else s << "exit " << WEXITSTATUS(status);
-    s << "; stdout " << quoted(out) << "; stderr " << quoted(err);
+    else s << "exit " << WEXITSTATUS(status) << " after " << secs << " s";
+    s << "; stdout " << show_bytes(out) << "; stderr " << show_bytes(err);
     return s.str();
   }
 };
@@ -346,7 +348,7 @@ void expect_one_system_error_line(const Outcome &r) {
   size_t lines = 0;
   for (char c : r.err) lines += c == '\n';
   EXPECT_TRUE(r.err.rfind("system error: ", 0) == 0 && lines == 1 && r.err.back() == '\n')
-      << "stderr must be exactly one line starting \"system error: \"; observed " << quoted(r.err);
+      << "stderr must be exactly one line starting \"system error: \"; observed " << show_bytes(r.err);
   EXPECT_TRUE(r.exited(1)) << "expected exit(1); observed " << r.describe();
 }
 
@@ -424,16 +426,16 @@ TEST(Server, StartCommunication) {
   start_communication(f.setup, server);
   int id = shmget(f.key(), 0, 0);
   EXPECT_GE(id, 0) << "no segment under ftok(shm_pathname, shm_proj_id) after start_communication";
-  EXPECT_EQ(server.shmid, id) << "live_server_info.shmid is not the segment's id";
+  EXPECT_EQ(server.shmid, id) << "live_server_info.shmid is " << server.shmid << ", the segment's id " << id;
   int listening = 0;
   socklen_t len = sizeof listening;
   EXPECT_EQ(getsockopt(server.server_fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &len), 0)
       << "server_fd " << server.server_fd << " is not a socket";
-  EXPECT_EQ(listening, 1) << "server_fd is not listening";
+  EXPECT_EQ(listening, 1) << "server_fd " << server.server_fd << " is not listening";
   sockaddr_in a = {};
   len = sizeof a;
   getsockname(server.server_fd, reinterpret_cast<sockaddr *>(&a), &len);
-  EXPECT_EQ(ntohs(a.sin_port), f.port) << "the socket does not listen on the given port";
+  EXPECT_EQ(ntohs(a.sin_port), f.port) << "the socket listens on port " << ntohs(a.sin_port) << ", not the given " << f.port;
   shutdown(server);
 }
 
@@ -448,19 +450,19 @@ TEST(Server, CreateInfoFile) {
   EXPECT_TRUE(readable) << "no file " << f.info_file << " (info_file_directory/info_file_name)";
   char a[PATH_MAX], b[PATH_MAX];
   bool same = realpath(path.c_str(), a) && realpath(f.info_file.c_str(), b) && std::string(a) == b;
-  EXPECT_TRUE(same) << "info_file_path is " << quoted(path) << ", the file is " << f.info_file;
+  EXPECT_TRUE(same) << "info_file_path is " << show_bytes(path) << ", the file is " << f.info_file;
   if (readable) {
     // Line by line (the final newline and CR are interop notes, checked apart).
     auto lines = split_lines(text);
     for (auto &l : lines)
       if (!l.empty() && l.back() == '\r') l.pop_back();
-    ASSERT_EQ(lines.size(), 4u) << "expected 4 lines (IP, port, shm_pathname, proj_id); file is " << quoted(text);
+    ASSERT_EQ(lines.size(), 4u) << "expected 4 lines (IP, port, shm_pathname, proj_id); file is " << show_bytes(text);
     in_addr ip;
     EXPECT_TRUE(inet_pton(AF_INET, lines[0].c_str(), &ip) == 1 && ip.s_addr != 0)
-        << "first line is not the machine's IPv4 address: " << quoted(lines[0]);
-    EXPECT_EQ(lines[1], std::to_string(f.port));
-    EXPECT_EQ(lines[2], f.ftok_path);
-    EXPECT_EQ(lines[3], std::to_string(f.proj));
+        << "first line is not the machine's IPv4 address: " << show_bytes(lines[0]);
+    EXPECT_EQ(lines[1], std::to_string(f.port)) << "second line is not the port " << f.port << ": " << show_bytes(lines[1]);
+    EXPECT_EQ(lines[2], f.ftok_path) << "third line is not shm_pathname " << f.ftok_path << ": " << show_bytes(lines[2]);
+    EXPECT_EQ(lines[3], std::to_string(f.proj)) << "fourth line is not shm_proj_id " << f.proj << ": " << show_bytes(lines[3]);
     int fd = connect_to(lines[0], f.port);
     EXPECT_GE(fd, 0) << "cannot connect to the announced " << lines[0] << ":" << f.port << ": "
                      << std::strerror(-fd);
@@ -477,8 +479,8 @@ TEST(Interop, InfoFileFinalNewline) {
   std::string text;
   read_file(f.info_file, text);
   shutdown(server);
-  EXPECT_TRUE(!text.empty() && text.back() == '\n') << "info file does not end with a newline: " << quoted(text);
-  EXPECT_EQ(text.find('\r'), std::string::npos) << "info file has CRLF line ends: " << quoted(text);
+  EXPECT_TRUE(!text.empty() && text.back() == '\n') << "info file does not end with a newline: " << show_bytes(text);
+  EXPECT_EQ(text.find('\r'), std::string::npos) << "info file has CRLF line ends: " << show_bytes(text);
 }
 
 TEST(Server, GetConnectionAndWriteToSocket) {
@@ -489,7 +491,7 @@ TEST(Server, GetConnectionAndWriteToSocket) {
   std::string ip = announced_ip(f.info_file);
   Fd c(connect_to(ip, f.port));
   ASSERT_GE(c.get(), 0) << "cannot connect to " << ip << ":" << f.port << ": " << std::strerror(-c.get());
-  EXPECT_EQ(get_connection(server), 0) << "get_connection with a client waiting";
+  EXPECT_EQ(get_connection(server), 0) << "get_connection with a client waiting did not return 0";
   write_to_socket(server, "sock-msg-1");
   // The client reads until the server ends the stream; shutdown may wait for
   // the client to close, so it runs beside the read.
@@ -498,7 +500,7 @@ TEST(Server, GetConnectionAndWriteToSocket) {
   std::string got = read_all(c.get(), 3, timed_out);
   c.reset();
   closer.join();
-  EXPECT_EQ(got, "sock-msg-1") << "observed " << quoted(got) << (timed_out ? " (stream not ended within 3 s)" : "");
+  EXPECT_TRUE(got == std::string("sock-msg-1")) << "observed " << show_bytes(got) << (timed_out ? " (stream not ended within 3 s)" : "");
 }
 
 TEST(Server, WriteToShm) {
@@ -511,7 +513,7 @@ TEST(Server, WriteToShm) {
   std::string got(static_cast<const char *>(p), strnlen(static_cast<const char *>(p), 4096));
   shmdt(p);
   shutdown(server);
-  EXPECT_EQ(got, "shm-msg-1") << "segment holds " << quoted(got);
+  EXPECT_TRUE(got == std::string("shm-msg-1")) << "segment holds " << show_bytes(got);
 }
 
 TEST(Server, Shutdown) {
@@ -525,9 +527,9 @@ TEST(Server, Shutdown) {
   EXPECT_FALSE(segment_exists(f.key())) << "segment still allocated after shutdown";
   EXPECT_FALSE(exists(f.info_file)) << "info file " << f.info_file << " still there after shutdown";
   int fd = connect_to(ip, f.port);
-  EXPECT_EQ(fd, -ECONNREFUSED) << "port " << f.port << " still accepts connections after shutdown";
+  EXPECT_EQ(fd, -ECONNREFUSED) << "connecting to port " << f.port << " after shutdown: " << (fd >= 0 ? "accepted" : std::strerror(-fd)) << " (expected refused)";
   if (fd >= 0) close(fd);
-  EXPECT_EQ(fd_count(), fds_before) << "descriptors left open by start_communication + shutdown";
+  EXPECT_EQ(fd_count(), fds_before) << "descriptors left open by start_communication + shutdown: " << fd_count() - fds_before;
 }
 
 TEST(Server, Run) {
@@ -537,23 +539,22 @@ TEST(Server, Run) {
   bool sock_timed_out = false;
   std::thread peer([&] {
     if (!wait_for_file(f.info_dir, f.info_file, 10)) return;
-    int id = -1;
-    // The segment exists before the info file is announced.
-    id = shmget(f.key(), 0, 0);
-    if (id >= 0) {
-      void *p = shmat(id, nullptr, SHM_RDONLY);
-      if (p != reinterpret_cast<void *>(-1)) {
-        shm_got.assign(static_cast<const char *>(p), strnlen(static_cast<const char *>(p), 4096));
-        shmdt(p);
-      }
-    }
+    // The segment exists once the info file does (step 1 before 2); the
+    // message is in it once the socket message arrives (step 3 before 5).
+    // Attached first, it stays readable after the server removes it.
+    int id = shmget(f.key(), 0, 0);
+    void *p = id >= 0 ? shmat(id, nullptr, SHM_RDONLY) : reinterpret_cast<void *>(-1);
     Fd c(connect_to(announced_ip(f.info_file), f.port));
     if (c.get() >= 0) sock_got = read_all(c.get(), 5, sock_timed_out);
+    if (p != reinterpret_cast<void *>(-1)) {
+      shm_got.assign(static_cast<const char *>(p), strnlen(static_cast<const char *>(p), 4096));
+      shmdt(p);
+    }
   });
   r = in_child([&] { run(f.setup, "run-shm", "run-sock"); }, 20);
   peer.join();
-  EXPECT_EQ(shm_got, "run-shm") << "shared memory held " << quoted(shm_got) << " while the server waited";
-  EXPECT_EQ(sock_got, "run-sock") << "socket sent " << quoted(sock_got)
+  EXPECT_TRUE(shm_got == std::string("run-shm")) << "shared memory held " << show_bytes(shm_got) << " while the server waited";
+  EXPECT_TRUE(sock_got == std::string("run-sock")) << "socket sent " << show_bytes(sock_got)
                                   << (sock_timed_out ? " (stream not ended within 5 s)" : "");
   EXPECT_TRUE(r.exited(0)) << "run: " << r.describe();
   EXPECT_FALSE(segment_exists(f.key())) << "segment left after run returned";
@@ -566,7 +567,7 @@ TEST(ErrorContract, BindFailure) {
   Fd taken(socket(AF_INET, SOCK_STREAM, 0));
   sockaddr_in a = inet("0.0.0.0", f.port);
   ASSERT_EQ(bind(taken.get(), reinterpret_cast<sockaddr *>(&a), sizeof a), 0) << sys_err("bind");
-  ASSERT_EQ(listen(taken.get(), 1), 0);
+  ASSERT_EQ(listen(taken.get(), 1), 0) << sys_err("listen");
   Outcome r = in_child([&] { run(f.setup, "m1", "m2"); }, 10);
   expect_one_system_error_line(r);
   expect_nothing_left(r, f.info_file);
@@ -692,7 +693,7 @@ TEST(Client, CountServersReturnsAndAppends) {
   std::vector<live_server_info> servers(1);
   servers[0].shmid = 4242;
   int n = count_servers(f.dir, servers);
-  EXPECT_EQ(n, 3) << "count_servers must return the number of servers (info files)";
+  EXPECT_EQ(n, 3) << "count_servers returned " << n << " for 3 info files";
   ASSERT_EQ(servers.size(), 4u) << "count_servers must append one live_server_info per info file to the vector";
   EXPECT_EQ(servers[0].shmid, 4242) << "the vector's existing element was changed";
   disconnect(servers);
@@ -704,7 +705,7 @@ TEST(Client, SortedOrder) {
   FakeServer b(f.tmp, "b-srv", 2, true, false), c(f.tmp, "c-srv", 3, true, false), a(f.tmp, "a-srv", 1, true, false);
   std::vector<live_server_info> servers;
   count_servers(f.dir, servers);
-  ASSERT_EQ(servers.size(), 3u);
+  ASSERT_EQ(servers.size(), 3u) << "count_servers added " << servers.size() << " entries for 3 info file(s)";
   std::ostringstream got;
   for (auto &s : servers) got << s.shmid << " ";
   EXPECT_TRUE(servers[0].shmid == a.shmid() && servers[1].shmid == b.shmid() && servers[2].shmid == c.shmid())
@@ -718,8 +719,8 @@ TEST(Client, MissingSegmentIsMinusOne) {
   FakeServer a(f.tmp, "a", 1, false, true);
   std::vector<live_server_info> servers;
   count_servers(f.dir, servers);
-  ASSERT_EQ(servers.size(), 1u);
-  EXPECT_EQ(servers[0].shmid, -1) << "shmid for a server without a segment";
+  ASSERT_EQ(servers.size(), 1u) << "count_servers added " << servers.size() << " entries for 1 info file(s)";
+  EXPECT_EQ(servers[0].shmid, -1) << "shmid for a server without a segment is " << servers[0].shmid;
   disconnect(servers);
 }
 
@@ -740,10 +741,10 @@ TEST(Client, GetMessageFromShm) {
   FakeServer a(f.tmp, "a", 1, true, true);
   std::vector<live_server_info> servers;
   count_servers(f.dir, servers);
-  ASSERT_EQ(servers.size(), 1u);
+  ASSERT_EQ(servers.size(), 1u) << "count_servers added " << servers.size() << " entries for 1 info file(s)";
   std::string msg;
   get_message_from_shm(servers[0], msg);
-  EXPECT_EQ(msg, "a-shm") << "observed " << quoted(msg);
+  EXPECT_TRUE(msg == std::string("a-shm")) << "observed " << show_bytes(msg);
   disconnect(servers);
 }
 
@@ -752,7 +753,7 @@ TEST(Client, GetMessageFromSocket) {
   FakeServer a(f.tmp, "a", 1, true, true);
   std::vector<live_server_info> servers;
   count_servers(f.dir, servers);
-  ASSERT_EQ(servers.size(), 1u);
+  ASSERT_EQ(servers.size(), 1u) << "count_servers added " << servers.size() << " entries for 1 info file(s)";
   std::string msg;
   Outcome r = in_child(
       [&] {
@@ -775,8 +776,8 @@ TEST(Client, PrintServerInfosFormat) {
         disconnect(servers);
       },
       12);
-  EXPECT_EQ(r.out, kMixedSummary) << "summary for one host, one container and one VM server, byte for byte: "
-                                  << "expected " << quoted(kMixedSummary) << ", observed " << quoted(r.out)
+  EXPECT_TRUE(r.out == std::string(kMixedSummary)) << "summary for one host, one container and one VM server, byte for byte: "
+                                  << "expected " << show_bytes(kMixedSummary) << ", observed " << show_bytes(r.out)
                                   << (r.exited(0) ? "" : "; " + r.describe());
 }
 
@@ -785,8 +786,8 @@ TEST(Client, Run) {
   FakeServer a(f.tmp, "a", 1, true, true), b(f.tmp, "b", 2, false, true), c(f.tmp, "c", 3, false, false);
   Outcome r = in_child([&] { run(f.dir); }, 12);
   EXPECT_TRUE(r.exited(0)) << "run: " << r.describe();
-  EXPECT_EQ(r.out, kMixedSummary) << "expected " << quoted(kMixedSummary) << ", observed " << quoted(r.out);
-  EXPECT_EQ(r.err, "") << "run printed on stderr: " << quoted(r.err);
+  EXPECT_TRUE(r.out == std::string(kMixedSummary)) << "expected " << show_bytes(kMixedSummary) << ", observed " << show_bytes(r.out);
+  EXPECT_TRUE(r.err == std::string("")) << "run printed on stderr: " << show_bytes(r.err);
 }
 
 TEST(Client, Disconnect) {
@@ -815,11 +816,10 @@ TEST(Timeouts, ClientConnectBlackHole) {
   if (lines.size() == 5 && (lines[4] == "Messages: ")) lines[4] = "Messages:";
   std::string got;
   for (auto &l : lines) got += l + "\n";
-  EXPECT_TRUE(r.exited(0) && r.seconds <= 7.0)
-      << "a server that drops SYNs: the client must give up after 5 s (+2 s margin); " << r.describe()
-      << " after " << r.seconds << " s";
-  EXPECT_EQ(got, "Total Servers: 1\nHost: 0\nContainer: 0\nVM: 1\nMessages:\n")
-      << "classification of an unreachable server: observed " << quoted(r.out);
+  ASSERT_TRUE(r.exited(0) && r.seconds <= 7.0)
+      << "a server that drops SYNs: the client must give up after 5 s (+2 s margin); observed: " << r.describe();
+  EXPECT_TRUE(got == std::string("Total Servers: 1\nHost: 0\nContainer: 0\nVM: 1\nMessages:\n"))
+      << "classification of an unreachable server: observed " << show_bytes(r.out);
 }
 
 TEST(ErrorContract, ClientMissingDirectory) {

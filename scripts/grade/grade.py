@@ -90,9 +90,11 @@ def chown_tree(path):
     if not IS_ROOT:
         return
     for root, dirs, files in os.walk(path):
-        os.lchown(root, NOBODY, NOBODY)
-        for n in dirs + files:
-            os.lchown(os.path.join(root, n), NOBODY, NOBODY)
+        for p in [root] + [os.path.join(root, n) for n in dirs + files]:
+            try:
+                os.lchown(p, NOBODY, NOBODY)
+            except FileNotFoundError:
+                pass
 
 
 class Grader:
@@ -143,7 +145,7 @@ class Grader:
         shutil.copytree(self.submission, self.sub, symlinks=True)
         for d in (self.bin, self.kit, self.ref, self.tmp, self.hdr):
             os.makedirs(d, exist_ok=True)
-        for f in ("conformance.cpp", "sandbox.sh", "host_steps.sh"):
+        for f in ("conformance.cpp", "peer_client.cpp", "sandbox.sh", "host_steps.sh", "settle_client.sh"):
             shutil.copy2(os.path.join(KIT, f), self.kit)
         for f in ("course_server.cpp", "course_client.cpp"):
             shutil.copy2(os.path.join(PROGRAMS, f), self.kit)
@@ -197,6 +199,7 @@ class Grader:
             "conf_client": ["g++", "-std=c++17", "-O1", "-DGRADE_CLIENT"] + inc + [conf, "-o", "bin/conf_client", cli] + gtest + libs,
             "server": ["g++", "-std=c++17", "-O1"] + inc + [os.path.join(self.kit, "course_server.cpp"), "-o", "bin/server", srv] + libs,
             "client": ["g++", "-std=c++17", "-O1"] + inc + [os.path.join(self.kit, "course_client.cpp"), "-o", "bin/client", cli] + libs,
+            "peer_client": ["g++", "-std=c++17", "-O1", os.path.join(self.kit, "peer_client.cpp"), "-o", "bin/peer_client"],
             "server_static": ["g++", "-std=c++17", "-O1", "-static"] + inc + [os.path.join(self.kit, "course_server.cpp"), "-o", "bin/server_static", srv] + libs,
         }
         with concurrent.futures.ThreadPoolExecutor(self.args.jobs) as ex:
@@ -253,7 +256,9 @@ class Grader:
                     cur = None
             elif cur is not None:
                 cur.append(line.strip())
-        text = " / ".join(" ".join(m) for m in msgs if m)
+        # Every EXPECT of the suite ends with a one-line message saying what
+        # was observed: the block's last line.
+        text = " / ".join(m[-1] for m in msgs if m)
         if not text:
             if r.rc is not None and r.rc < 0:
                 text = "the test process was killed by signal %d" % -r.rc
@@ -280,7 +285,9 @@ class Grader:
             for c in ("hygiene.workflow", "hygiene.server_exit", "hygiene.leftovers", "timeouts.server_select"):
                 self.add(c, "fail", "the kit's server program did not compile")
             return
-        ref_client = os.path.join(self.ref, "course_client")
+        # The kit's own raw-syscall client: these checks are about the
+        # server, whatever another client thinks of its info file.
+        ref_client = os.path.join(self.bin, "peer_client")
         r, kv, _ = self.host_steps("plain", ref_client, T_HOST)
         if r.timed_out:
             for c in ("hygiene.workflow", "hygiene.server_exit", "hygiene.leftovers"):
@@ -294,24 +301,29 @@ class Grader:
             out = base64.b64decode(kv.get("client_out", "")).decode(errors="replace")
             expected = "Total Servers: 1\nHost: 1\nContainer: 0\nVM: 0\nMessages: grade-shm grade-sock\n"
             if out == expected and kv.get("client_rc") == "0":
-                self.add("hygiene.workflow", "pass", "reference client: Host 1, both messages")
+                self.add("hygiene.workflow", "pass", "the kit's client: Host 1, both messages")
             else:
-                self.add("hygiene.workflow", "fail", "reference client (exit %s) printed %s; expected %s%s" % (
+                self.add("hygiene.workflow", "fail", "the kit's client (exit %s) printed %s; expected %s%s" % (
                     kv.get("client_rc"), json.dumps(out), json.dumps(expected),
                     "; client stderr: " + kv["client_err"] if kv.get("client_err") else ""))
             if kv.get("server_exit") == "none":
                 self.add("hygiene.server_exit", "fail", "the server was still running 15 s after the client was done (killed)")
             else:
-                secs = float(kv.get("server_exit_s", "0"))
+                # From the client's start: a server that sleeps before
+                # shutdown keeps the client waiting for the end of its
+                # message, one that lingers after shutdown shows after it.
+                after = float(kv.get("server_exit_s", "0"))
+                client_s = float(kv.get("client_s", "0"))
+                secs = after + client_s
                 rc = kv.get("server_rc")
+                how = "the server ended %.2f s after the client started (client %.2f s, then %.3f s to the server's exit)" % (
+                    secs, client_s, after)
                 if rc != "0":
-                    self.add("hygiene.server_exit", "fail", "the server exited %s %.3f s after the client; stderr: %s"
-                             % (rc, secs, kv.get("server_err", "")))
+                    self.add("hygiene.server_exit", "fail", "exit status %s: %s; stderr: %s" % (rc, how, kv.get("server_err", "")))
                 elif secs > 1.0:
-                    self.add("hygiene.server_exit", "warn",
-                             "the server exited %.2f s after the client was done (a sleep before shutdown?)" % secs)
+                    self.add("hygiene.server_exit", "warn", how + ": a sleep before shutdown?")
                 else:
-                    self.add("hygiene.server_exit", "pass", "exited %.3f s after the client" % secs)
+                    self.add("hygiene.server_exit", "pass", how)
             left = []
             if kv.get("segments", "").strip():
                 left.append("segment(s) " + kv["segments"].strip())
@@ -348,7 +360,11 @@ class Grader:
         call = re.sub(r"^\d+\s+", "", prev)[:200]
         if not re.match(r"^\d+\s+(select|pselect6|_newselect)\(", prev):
             return "fail", "the call right before accept() is not select(): %s" % call
-        if not re.search(r"tv_sec=120\b|\{120, 0\}", prev):
+        # The timeout as passed (a deadline-based implementation passes what
+        # is left of 120 s, a few microseconds less).
+        m = re.search(r"\{tv_sec=(\d+), tv_(u|n)sec=(\d+)\}", prev)
+        secs = int(m.group(1)) + int(m.group(3)) / (1e6 if m.group(2) == "u" else 1e9) if m else None
+        if secs is None or not 119.5 <= secs <= 120.0:
             return "fail", "select() before accept() without a 120 s timeout: %s" % call
         return "pass", call
 
@@ -406,8 +422,12 @@ class Grader:
 
     def lab(self, cid, server, static_server, client, kinds, cache):
         labtmp = os.path.join(self.scratch, "labtmp")
-        os.makedirs(labtmp, exist_ok=True)
-        chown_tree(labtmp)
+        # The lab runs CLIENT INFO_DIR; this one first lets in-place writes end.
+        wrapper = os.path.join(self.bin, "settled-" + cid)
+        with open(wrapper, "w") as f:
+            f.write('#!/bin/sh\nexec %s %s "$@"\n' % (os.path.join(self.kit, "settle_client.sh"), client))
+        os.chmod(wrapper, 0o755)
+        client = wrapper
         cmd = [os.path.join(self.scratch, "lab", "run"), "--server", server, "--static-server", static_server,
                "--client", client, "--vm", "qemu", "--timeout", "150"]
         if cache:
@@ -436,14 +456,20 @@ class Grader:
             expected = [l.replace("lab:   ", "") for l in r.err.splitlines() if l.startswith("lab:   ")]
             errors = [l for l in r.err.splitlines() if l.startswith("lab: ") and not l.startswith("lab:   ")
                       and "MISMATCH" not in l]
-            detail = "observed: %s" % (" / ".join(summary) or "no summary")
+            detail = "observed: %s" % (json.dumps("\n".join(summary)) if summary else "no summary")
             if expected:
-                detail += "; expected: " + " / ".join(expected)
+                detail += "; expected: " + json.dumps("\n".join(expected))
             if errors:
                 detail += "; " + one_line("\n".join(errors), 250)
             client_err = [l for l in r.err.splitlines() if l.startswith("client: ")]
             if client_err:
-                detail += "; " + one_line("\n".join(client_err[:3]), 150)
+                detail += "; " + one_line("\n".join(client_err[:3]), 200)
+            # The reference client refusing an info file the interop note
+            # already flagged: messages lost with another implementation.
+            interop = [c for c in self.checks if c["id"].startswith("interop.") and c["status"] != "pass"]
+            if cid.startswith("env.server.") and interop and any("info" in l or "file" in l for l in client_err):
+                self.add(cid, "warn", "messages lost with the reference client (see %s): %s" % (interop[0]["id"], detail))
+                return
             self.add(cid, "fail", detail)
 
     def environments(self):
@@ -487,6 +513,9 @@ class Grader:
                 self.add("env.client", "fail", "the kit's client program did not compile")
             if self.compiled["client"][0] and self.compiled["server"][0]:
                 jobs.append(("env.own", mine("server"), mine("server_static"), mine("client"), kinds))
+        labtmp = os.path.join(self.scratch, "labtmp")
+        os.makedirs(labtmp, exist_ok=True)
+        chown_tree(labtmp)
         with concurrent.futures.ThreadPoolExecutor(self.args.jobs) as ex:
             list(ex.map(lambda j: self.lab(*j, cache), jobs))
 
@@ -507,8 +536,9 @@ class Grader:
         return self.finish()
 
     def finish(self, build_error=False):
-        order = {"build": 0, "conformance": 1, "error": 2, "timeouts": 3, "hygiene": 4, "env": 5, "interop": 6}
-        self.checks.sort(key=lambda c: (order.get(c["id"].split(".")[0], 9), c["id"]))
+        order = {"build": 0, "conformance.compile": 1, "conformance": 1, "error": 2, "timeouts": 3, "hygiene": 4, "env": 5, "interop": 6}
+        self.checks.sort(key=lambda c: (order.get(c["id"], order.get(c["id"].split(".")[0], 9)),
+                                       c["id"] != "conformance.compile", c["id"]))
         counts = {s: sum(1 for c in self.checks if c["status"] == s) for s in ("pass", "fail", "warn", "skip")}
         failed = [c["id"] for c in self.checks if c["status"] == "fail"]
         result = "build-error" if build_error else ("fail" if failed else "pass")

@@ -39,10 +39,12 @@ if [ ! -e "$info/srv-1" ]; then
 fi
 echo "info_ready_s=$(awk -v a="$t0" -v b="$(now)" 'BEGIN { printf "%.3f", b - a }')"
 echo "info_file=$(base64 -w0 "$info/srv-1")"
+tc=$(now)
 timeout -k 2 20 "${pre_c[@]}" "$client" "$info" >"$work/client.out" 2>"$work/client.err"
 crc=$?
 t1=$(now)
 echo "client_rc=$crc"
+echo "client_s=$(awk -v a="$tc" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
 echo "client_out=$(base64 -w0 "$work/client.out")"
 echo "client_err=$(head -c 300 "$work/client.err" | tr '\n' '|')"
 # The server must end by itself once the client is done: wait (woken by
