@@ -2,11 +2,12 @@
 # Installs what building and testing isoprobe needs on Debian/Ubuntu:
 # a C/C++ toolchain, CMake, GoogleTest, pkg-config, and the tools the
 # environment lab uses (util-linux unshare, bubblewrap, iproute2, busybox,
-# inotify-tools, valgrind). Idempotent; quiet when everything is there.
+# inotify-tools, valgrind), and what the grading kit adds (strace, python3).
+# Idempotent; quiet when everything is there.
 set -euo pipefail
 
 packages=(cmake g++ make libgtest-dev googletest pkg-config git util-linux
-          bubblewrap iproute2 busybox-static inotify-tools valgrind strace procps
+          bubblewrap iproute2 busybox-static inotify-tools valgrind strace procps python3
           ${ISOPROBE_EXTRA_PACKAGES:-})
 
 missing=()
