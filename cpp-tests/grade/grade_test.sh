@@ -7,7 +7,8 @@
 #   student        the reference-quality student submission, host only: the same.
 #   flawed-*       student + flawed-*.patch, host only: the non-passing checks
 #                  are exactly those in flawed-*.expect (id and status).
-#   batch          --batch over student + flawed-format with --csv and the
+#   batch          --batch over student, flawed-format and one that does not
+#                  build, with --csv and the
 #                  per-submission reports; --gradescope on one of them.
 set -uo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -63,12 +64,19 @@ case $case in
         ;;
     student)
         student_variant student
+        listing() { (cd "$work/student" && find . -printf '%p %s %T@ %m\n' | LC_ALL=C sort | sha256sum); }
+        before=$(listing)
         "${grade[@]}" "$work/student" --envs host --report "$work/r.json"
         expect_clean "$work/r.json" $?
+        # The kit builds a scratch copy: the submission stays as it was.
+        [ "$(listing)" = "$before" ] || { echo "FAIL: grading changed the submission directory"; fail=1; }
         ;;
     flawed-*)
         student_variant "$case" "$subs/$case.patch"
-        "${grade[@]}" "$work/$case" --envs host --no-valgrind --report "$work/r.json"
+        # valgrind only where a flaw needs it (it costs 10-20 s).
+        vg=--no-valgrind
+        grep -q '^hygiene.valgrind' "$subs/$case.expect" && vg=""
+        "${grade[@]}" "$work/$case" --envs host $vg --report "$work/r.json"
         rc=$?
         [ "$rc" = 1 ] || { echo "FAIL: grade.sh exited $rc, expected 1 (a required check failed)"; fail=1; }
         got=$(non_passing "$work/r.json")
@@ -86,6 +94,8 @@ case $case in
         mkdir -p "$work/batch"
         student_variant batch/alice
         student_variant batch/bob "$subs/flawed-format.patch"
+        student_variant batch/carol
+        echo 'this is not C++' >>"$work/batch/carol/client.cpp"
         mkdir -p "$work/batch/not-a-submission"
         "${grade[@]}" --batch "$work/batch" --csv "$work/grades.csv" --envs none --no-valgrind -j 2
         rc=$?
@@ -94,7 +104,9 @@ case $case in
         python3 - "$work/grades.csv" <<'PY' || fail=1
 import csv, sys
 rows = {r["submission"]: r for r in csv.DictReader(open(sys.argv[1]))}
-assert sorted(rows) == ["alice", "bob"], "rows: %s" % sorted(rows)
+assert sorted(rows) == ["alice", "bob", "carol"], "rows: %s" % sorted(rows)
+assert rows["carol"]["result"] == "build-error" and rows["carol"]["exit"] == "2", rows["carol"]
+assert rows["carol"]["failed_checks"] == "build", rows["carol"]
 assert rows["alice"]["result"] == "pass" and rows["alice"]["fail"] == "0", rows["alice"]
 assert rows["bob"]["result"] == "fail", rows["bob"]
 assert "error.ErrorContract.BindFailure" in rows["bob"]["failed_checks"].split(), rows["bob"]

@@ -158,6 +158,16 @@ CHECKS = {
         "a shared memory segment is not freed by the operating system, and therefore it is your responsibility "
         "of deallocating the shared memory segment yourself in any case!",
     ),
+    "hygiene.Sigpipe.Server": (
+        "server whose client resets the connection: no death by SIGPIPE",
+        True,
+        "Make sure to appropriately handle errors and exceptions in your code.",
+    ),
+    "hygiene.Sigpipe.Client": (
+        "client whose server resets the connection: no death by SIGPIPE",
+        True,
+        "Make sure to appropriately handle errors and exceptions in your code.",
+    ),
     "hygiene.valgrind": (
         "valgrind: no memory errors in the submission's server and client",
         False,

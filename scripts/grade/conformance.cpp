@@ -352,6 +352,14 @@ void expect_one_system_error_line(const Outcome &r) {
   EXPECT_TRUE(r.exited(1)) << "expected exit(1); observed " << r.describe();
 }
 
+// A peer going away is a failed call at worst: exit 0, or exit 1 with the
+// one system error line; never death by a signal (SIGPIPE).
+void expect_survives_peer_reset(const Outcome &r) {
+  bool ok = !r.timed_out && WIFEXITED(r.status) &&
+            (WEXITSTATUS(r.status) == 0 || (WEXITSTATUS(r.status) == 1 && r.err.rfind("system error: ", 0) == 0));
+  EXPECT_TRUE(ok) << "with the peer reset: " << r.describe();
+}
+
 void expect_nothing_left(const Outcome &r, const std::string &info_file) {
   auto segs = segments_created_by(r.pid);
   std::string list;
@@ -561,6 +569,36 @@ TEST(Server, Run) {
   EXPECT_FALSE(exists(f.info_file)) << "info file left after run returned";
 }
 
+TEST(Sigpipe, Server) {
+  ServerFixture f;
+  Outcome r = in_child(
+      [&] {
+        live_server_info server{};
+        start_communication(f.setup, server);
+        create_info_file(f.setup, server);
+        Fd c(connect_to(announced_ip(f.info_file), f.port));
+        if (get_connection(server) != 0) _exit(3);
+        // The client resets the connection before the message goes out.
+        linger l = {1, 0};
+        setsockopt(c.get(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        c.reset();
+        // Collect the pending ECONNRESET on every socket (wherever the
+        // submission keeps the accepted one): the next send then meets EPIPE,
+        // which raises SIGPIPE unless the server asked not to.
+        for (int fd = 3; fd < 1024; ++fd) {
+          int err = 0;
+          socklen_t len = sizeof err;
+          getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        }
+        std::string big(65536, 'x');
+        write_to_socket(server, big);
+        write_to_socket(server, big);
+        shutdown(server);
+      },
+      15);
+  expect_survives_peer_reset(r);
+}
+
 TEST(ErrorContract, BindFailure) {
   ServerFixture f;
   // The port is taken on every address: bind must fail.
@@ -601,8 +639,9 @@ namespace {
 // NAME-shm (optional), a loopback listener answering NAME-sock (optional).
 class FakeServer {
  public:
-  FakeServer(const TempDir &tmp, const std::string &name, int proj, bool shm, bool sock, bool drop_syns = false)
-      : name_(name) {
+  FakeServer(const TempDir &tmp, const std::string &name, int proj, bool shm, bool sock, bool drop_syns = false,
+             bool reset = false)
+      : name_(name), reset_(reset) {
     ftok_path_ = tmp.sub("ftok-" + name);
     write_file(ftok_path_, "");
     if (shm) seg_.reset(new Segment(ftok_path_, proj, name + "-shm"));
@@ -648,6 +687,12 @@ class FakeServer {
       if (poll(p, 2, -1) < 0 || p[1].revents) return;
       int c = accept(listener_.get(), nullptr, nullptr);
       if (c < 0) continue;
+      if (reset_) {
+        linger l = {1, 0};
+        setsockopt(c, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        close(c);
+        continue;
+      }
       std::string m = name_ + "-sock";
       (void)!send(c, m.data(), m.size(), MSG_NOSIGNAL);
       ::shutdown(c, SHUT_WR);
@@ -665,6 +710,7 @@ class FakeServer {
     throw std::runtime_error("could not fill the accept queue of a SYN-dropping listener");
   }
   std::string name_, ftok_path_;
+  bool reset_;
   std::unique_ptr<Segment> seg_;
   Fd listener_;
   int port_ = 0;
@@ -788,6 +834,13 @@ TEST(Client, Run) {
   EXPECT_TRUE(r.exited(0)) << "run: " << r.describe();
   EXPECT_TRUE(r.out == std::string(kMixedSummary)) << "expected " << show_bytes(kMixedSummary) << ", observed " << show_bytes(r.out);
   EXPECT_TRUE(r.err == std::string("")) << "run printed on stderr: " << show_bytes(r.err);
+}
+
+TEST(Sigpipe, Client) {
+  ClientFixture f;
+  FakeServer a(f.tmp, "a", 1, true, true, false, /*reset=*/true);
+  Outcome r = in_child([&] { run(f.dir); }, 12);
+  expect_survives_peer_reset(r);
 }
 
 TEST(Client, Disconnect) {

@@ -17,10 +17,11 @@ hostname isoprobe-grade 2>/dev/null || printf isoprobe-grade >/proc/sys/kernel/h
 if [ -n "${GRADE_HOSTS:-}" ]; then
     mount --bind "$GRADE_HOSTS" /etc/hosts || exit 125
 fi
-limits=(prlimit "--cpu=$cpu" --fsize=268435456 --core=0 --nproc=512)
+limits=(prlimit "--cpu=$cpu" --fsize=268435456 --core=0)
 [ "$mem" = 0 ] || limits+=("--as=$mem")
 if [ "$(awk '{ print $1 $2 $3 }' /proc/self/uid_map)" = 004294967295 ]; then
-    exec setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs "${limits[@]}" -- "$@"
+    # nobody's processes, machine-wide: a cap on a fork bomb.
+    exec setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs "${limits[@]}" --nproc=512 -- "$@"
 fi
 # Rootless: already the caller's unprivileged user outside the namespace.
 exec "${limits[@]}" -- "$@"
