@@ -260,12 +260,24 @@ std::string read_all(int fd, double seconds, bool &timed_out) {
   }
 }
 
-// Waits (inotify) until PATH exists, at most SECONDS.
-bool wait_for_file(const std::string &dir, const std::string &path, double seconds) {
+// True when PATH holds the four fields of an info file.
+bool info_complete(const std::string &path) {
+  std::ifstream in(path.c_str());
+  std::string field;
+  int n = 0;
+  while (n < 4 && in >> field) ++n;
+  return n == 4;
+}
+
+// Waits (inotify) until the info file at PATH is complete, at most SECONDS.
+// The client may assume every server has finished starting up; a server
+// writing its file in place is still a moment away from that when the file
+// appears.
+bool wait_for_info(const std::string &dir, const std::string &path, double seconds) {
   Fd in(inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
-  inotify_add_watch(in.get(), dir.c_str(), IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE);
+  inotify_add_watch(in.get(), dir.c_str(), IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE | IN_MODIFY);
   double end = now_s() + seconds;
-  while (!exists(path)) {
+  while (!info_complete(path)) {
     int left = static_cast<int>((end - now_s()) * 1000);
     if (left <= 0) return false;
     pollfd p = {in.get(), POLLIN, 0};
@@ -545,7 +557,7 @@ TEST(Server, Run) {
   std::string shm_got, sock_got;
   bool sock_timed_out = false;
   std::thread peer([&] {
-    if (!wait_for_file(f.info_dir, f.info_file, 10)) return;
+    if (!wait_for_info(f.info_dir, f.info_file, 10)) return;
     // The segment exists once the info file does (step 1 before 2); the
     // message is in it once the socket message arrives (step 3 before 5).
     // Attached first, it stays readable after the server removes it.

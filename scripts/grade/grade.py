@@ -295,7 +295,7 @@ class Grader:
         elif kv.get("info_file") in (None, "missing"):
             err = kv.get("server_err", "") or one_line(r.err)
             for c in ("hygiene.workflow", "hygiene.server_exit", "hygiene.leftovers"):
-                self.add(c, "fail", "the server wrote no info file within 30 s (exit %s; stderr: %s)"
+                self.add(c, "fail", "the server wrote no complete info file (four fields) within 30 s (exit %s; stderr: %s)"
                          % (kv.get("server_rc", "?"), err))
         else:
             out = base64.b64decode(kv.get("client_out", "")).decode(errors="replace")

@@ -23,13 +23,15 @@ now() { printf '%s\n' "$EPOCHREALTIME"; }
 "${pre_s[@]}" "$server" "${args[@]}" >"$work/server.out" 2>"$work/server.err" &
 spid=$!
 t0=$(now)
-# Event wait for the info file (inotify; the 1 s bound only covers the
-# moment between the check and the watch).
+# Event wait until the info file holds its four fields (a server may write
+# it in place; the client may assume servers have finished starting up).
+# inotify; the 1 s bound only covers the moment between check and watch.
+complete() { [ -f "$info/srv-1" ] && [ "$(wc -w <"$info/srv-1")" -ge 4 ]; }
 deadline=$((EPOCHSECONDS + 30))
-while [ ! -e "$info/srv-1" ] && kill -0 "$spid" 2>/dev/null && ((EPOCHSECONDS < deadline)); do
-    inotifywait -qq -t 1 -e create -e moved_to -e close_write "$info" 2>/dev/null
+while ! complete && kill -0 "$spid" 2>/dev/null && ((EPOCHSECONDS < deadline)); do
+    inotifywait -qq -t 1 -e create -e moved_to -e close_write -e modify "$info" 2>/dev/null
 done
-if [ ! -e "$info/srv-1" ]; then
+if ! complete; then
     echo "info_file=missing"
     kill -KILL "$spid" 2>/dev/null
     wait "$spid" 2>/dev/null
