@@ -130,7 +130,7 @@ CHECKS = {
     ),
     # ---- timeouts
     "timeouts.Timeouts.ClientConnectBlackHole": (
-        "client with a SYN-dropping server: done within 5 s + 2 s, server counted as VM",
+        "client with a SYN-dropping server: done within 5 s + 3 s, server counted as VM",
         True,
         "You should set a timeout of 5 seconds for the socket to establish a connection to each server. Use the "
         "select() syscall with the client socket added into the writefds set argument.",

@@ -320,7 +320,7 @@ class Grader:
                     secs, client_s, after)
                 if rc != "0":
                     self.add("hygiene.server_exit", "fail", "exit status %s: %s; stderr: %s" % (rc, how, kv.get("server_err", "")))
-                elif secs > 1.0:
+                elif secs > 2.0:
                     self.add("hygiene.server_exit", "warn", how + ": a sleep before shutdown?")
                 else:
                     self.add("hygiene.server_exit", "pass", how)
