@@ -11,6 +11,7 @@ import base64
 import concurrent.futures
 import csv
 import fnmatch
+import hashlib
 import json
 import os
 import re
@@ -188,32 +189,89 @@ class Grader:
         self.add("build", "pass", "make: %.1f s; headers from %s" % (r.seconds, self.headers_from))
         return True
 
+    def headers_self_contained(self):
+        """True when the headers include no local header but each other:
+        then they alone decide what the kit's objects compile to."""
+        for h in HEADERS:
+            with open(os.path.join(self.hdr, h), errors="replace") as f:
+                for inc in re.findall(r'#\s*include\s*"([^"]+)"', f.read()):
+                    if inc not in HEADERS:
+                        return False
+        return True
+
+    def object_key(self, src, defs):
+        """Cache key of one kit object: compiler, GoogleTest, source, headers."""
+        h = hashlib.sha256()
+        h.update(run(["g++", "-dumpfullversion", "-dumpmachine"], 30).out.encode())
+        for path in ["/usr/include/gtest/gtest.h", src] + [os.path.join(self.hdr, x) for x in HEADERS]:
+            try:
+                with open(path, "rb") as f:
+                    h.update(f.read())
+            except OSError:
+                h.update(b"-")
+        h.update(" ".join(defs).encode())
+        return h.hexdigest()[:32]
+
     def compile_kit(self):
         inc = ["-I", self.hdr, "-I", self.sub, "-I", os.path.join(self.sub, "include")]
         libs = ["-pthread", "-ldl", "-lrt"]
+        gtest = ["-lgtest", "-lgtest_main"]
         srv, cli = os.path.join(self.sub, "libserver.a"), os.path.join(self.sub, "libclient.a")
         conf = os.path.join(self.kit, "conformance.cpp")
-        gtest = ["-lgtest", "-lgtest_main"]
+        course_server = os.path.join(self.kit, "course_server.cpp")
+        # name: (source, compile flags, the submission's archive, link flags)
         jobs = {
-            "conf_server": ["g++", "-std=c++17", "-O1", "-DGRADE_SERVER"] + inc + [conf, "-o", "bin/conf_server", srv] + gtest + libs,
-            "conf_client": ["g++", "-std=c++17", "-O1", "-DGRADE_CLIENT"] + inc + [conf, "-o", "bin/conf_client", cli] + gtest + libs,
-            "server": ["g++", "-std=c++17", "-O1"] + inc + [os.path.join(self.kit, "course_server.cpp"), "-o", "bin/server", srv] + libs,
-            "client": ["g++", "-std=c++17", "-O1"] + inc + [os.path.join(self.kit, "course_client.cpp"), "-o", "bin/client", cli] + libs,
-            "peer_client": ["g++", "-std=c++17", "-O1", os.path.join(self.kit, "peer_client.cpp"), "-o", "bin/peer_client"],
-            "server_static": ["g++", "-std=c++17", "-O1", "-static"] + inc + [os.path.join(self.kit, "course_server.cpp"), "-o", "bin/server_static", srv] + libs,
+            "conf_server": (conf, ["-DGRADE_SERVER"], srv, gtest),
+            "conf_client": (conf, ["-DGRADE_CLIENT"], cli, gtest),
+            "server": (course_server, [], srv, []),
+            "client": (os.path.join(self.kit, "course_client.cpp"), [], cli, []),
+            "peer_client": (os.path.join(self.kit, "peer_client.cpp"), [], None, []),
+            "server_static": (course_server, [], srv, ["-static"]),
         }
+        # Most submissions use the course headers: the kit's objects (the
+        # GoogleTest suite takes the longest to compile) are then the same
+        # for all of them and come from a cache; only the link is theirs.
+        cacheable = self.headers_self_contained()
+        cache = self.args.object_cache
+        self.cache_hits = 0
+
+        def one(name):
+            src, defs, lib, lflags = jobs[name]
+            obj = os.path.join(self.bin, name + ".o")
+            use_cache = bool(cache) and (cacheable or lib is None)
+            cpath = os.path.join(cache, self.object_key(src, defs) + ".o") if use_cache else ""
+            if use_cache and os.path.isfile(cpath):
+                shutil.copy2(cpath, obj)
+                chown_tree(obj)
+                self.cache_hits += 1
+            else:
+                r = self.sandbox(["g++", "-std=c++17", "-O1"] + defs + inc + ["-c", src, "-o", obj],
+                                 T_COMPILE, T_COMPILE, 4 * GB)
+                if r.rc != 0 or r.timed_out:
+                    return False, "timed out" if r.timed_out else first_error(r.err)
+                if use_cache:
+                    try:
+                        os.makedirs(cache, exist_ok=True)
+                        tmp = "%s.%d.tmp" % (cpath, os.getpid())
+                        shutil.copy2(obj, tmp)
+                        os.replace(tmp, cpath)
+                    except OSError:
+                        pass
+            r = self.sandbox(["g++"] + lflags[:1 if lflags == ["-static"] else 0] + [obj, "-o", os.path.join(self.bin, name)]
+                             + ([lib] if lib else []) + [f for f in lflags if f != "-static"] + libs,
+                             T_COMPILE, T_COMPILE, 4 * GB)
+            if r.rc != 0 or r.timed_out:
+                return False, "timed out" if r.timed_out else first_error(r.err)
+            return True, ""
+
         with concurrent.futures.ThreadPoolExecutor(self.args.jobs) as ex:
-            futs = {k: ex.submit(self.sandbox, v, T_COMPILE, T_COMPILE, 4 * GB) for k, v in jobs.items()}
-            self.compiled = {}
-            for k, f in futs.items():
-                r = f.result()
-                ok = r.rc == 0 and not r.timed_out
-                self.compiled[k] = (ok, "timed out" if r.timed_out else first_error(r.err))
+            self.compiled = dict(zip(jobs, ex.map(one, jobs)))
         bad = ["%s: %s" % (k, why) for k, (ok, why) in self.compiled.items() if not ok and k != "server_static"]
         if bad:
             self.add("conformance.compile", "fail", "; ".join(bad))
         else:
-            self.add("conformance.compile", "pass", "the kit's course-API programs compile against the submission's headers")
+            self.add("conformance.compile", "pass", "the kit's course-API programs compile against the submission's "
+                     "headers and link with its archives (%d of %d objects from the cache)" % (self.cache_hits, len(jobs)))
 
     def conformance(self):
         tests = []
@@ -639,7 +697,7 @@ def grade_batch(args):
         rep = os.path.join(reports_dir, name + ".json")
         cmd = [sys.executable, os.path.abspath(__file__), os.path.join(args.batch, name), "--report", rep,
                "--envs", ",".join(args.envs), "--build-dir", args.build_dir, "--lab-cache", args.lab_cache,
-               "-j", "1", "--weights", args.weights]
+               "-j", "1", "--weights", args.weights, "--object-cache", args.object_cache]
         if args.no_valgrind:
             cmd.append("--no-valgrind")
         r = run(cmd, 1800)
@@ -688,11 +746,14 @@ def main():
     p.add_argument("-j", "--jobs", type=int, default=2)
     p.add_argument("--no-valgrind", action="store_true")
     p.add_argument("--build-dir", default=os.environ.get("ISOPROBE_BUILD_DIR", os.path.join(REPO, "build", "grade")))
+    p.add_argument("--object-cache", default=os.environ.get("ISOPROBE_GRADE_CACHE", os.path.join(REPO, ".grade-cache")),
+                   help="where compiled kit objects are kept ('' for none)")
     p.add_argument("--lab-cache", default=os.environ.get("ISOPROBE_LAB_CACHE", os.path.join(REPO, ".lab-cache")))
     args = p.parse_args()
     args.envs = [] if args.envs in ("", "none") else args.envs.split(",")
     args.build_dir = os.path.abspath(args.build_dir)
     args.lab_cache = os.path.abspath(args.lab_cache)
+    args.object_cache = os.path.abspath(args.object_cache) if args.object_cache else ""
     if args.batch:
         if not args.csv or args.submission:
             p.error("--batch DIR needs --csv FILE and no SUBMISSION_DIR")
