@@ -172,7 +172,10 @@ class Grader:
                 shutil.copy2(os.path.join(COURSE_HEADERS, h), self.sub)
                 origin.append("the kit's course headers")
         self.headers_from = ", ".join(sorted(set(origin)))
-        chown_tree(self.scratch)
+        # Only what student code must write belongs to nobody: the kit's
+        # scripts (sandbox.sh runs as root of the namespaces) stay root's.
+        for d in (self.sub, self.bin, self.tmp):
+            chown_tree(d)
 
     def build(self):
         r = self.sandbox(["make", "-C", self.sub], T_BUILD, cpu=T_BUILD * 2, mem=4 * GB)
@@ -535,9 +538,6 @@ class Grader:
 
     def environments(self):
         envs = self.args.envs
-        bad = [e for e in envs if e not in ENVS]
-        if bad:
-            raise SystemExit("grade: unknown environment(s) %s (choose from %s)" % (",".join(bad), ",".join(ENVS)))
         help_text = run([os.path.join(REPO, "lab", "run"), "--help"], 30).out
         has_apptainer = re.search(r"\bapptainer\b", help_text) is not None
         cache, vm_reason = None, ""
@@ -582,6 +582,15 @@ class Grader:
 
     # ------------------------------------------------------------ all
     def grade(self):
+        try:
+            return self.grade_steps()
+        finally:
+            # Also on an exception or Ctrl-C: the scratch copy goes (the
+            # sandboxes and labs inside it ended with their steps).
+            if not self.args.keep:
+                shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def grade_steps(self):
         self.prepare()
         if not self.build():
             return self.finish(build_error=True)
@@ -615,8 +624,6 @@ class Grader:
         }
         if self.args.keep:
             report["summary"]["scratch"] = self.scratch
-        else:
-            shutil.rmtree(self.scratch, ignore_errors=True)
         return report
 
 
@@ -751,6 +758,9 @@ def main():
     p.add_argument("--lab-cache", default=os.environ.get("ISOPROBE_LAB_CACHE", os.path.join(REPO, ".lab-cache")))
     args = p.parse_args()
     args.envs = [] if args.envs in ("", "none") else args.envs.split(",")
+    bad = [e for e in args.envs if e not in ENVS]
+    if bad:
+        p.error("unknown environment(s) %s (choose from %s, or none)" % (",".join(bad), ",".join(ENVS)))
     args.build_dir = os.path.abspath(args.build_dir)
     args.lab_cache = os.path.abspath(args.lab_cache)
     args.object_cache = os.path.abspath(args.object_cache) if args.object_cache else ""
