@@ -132,7 +132,8 @@ class Grader:
         ns += ["--net", "--ipc", "--uts", "--mount", "--propagation", "private", "--pid", "--fork",
                "--kill-child=SIGKILL", "--mount-proc", "--"]
         env = ["env", "-i", "PATH=" + PATH, "HOME=" + self.tmp, "TMPDIR=" + self.tmp, "LANG=C.UTF-8",
-               "GRADE_HOSTS=" + self.hosts]
+               "GRADE_HOSTS=" + self.hosts,
+               "GRADE_SCRATCH=" + self.scratch]
         return run(ns + env + [os.path.join(self.kit, "sandbox.sh"), str(cpu), str(mem), "--"] + cmd,
                    timeout, cwd=cwd or self.scratch)
 
@@ -146,7 +147,7 @@ class Grader:
         shutil.copytree(self.submission, self.sub, symlinks=True)
         for d in (self.bin, self.kit, self.ref, self.tmp, self.hdr):
             os.makedirs(d, exist_ok=True)
-        for f in ("conformance.cpp", "peer_client.cpp", "sandbox.sh", "host_steps.sh", "settle_client.sh"):
+        for f in ("conformance.cpp", "peer_client.cpp", "sandbox.sh", "private_tmp.sh", "host_steps.sh", "settle_client.sh"):
             shutil.copy2(os.path.join(KIT, f), self.kit)
         for f in ("course_server.cpp", "course_client.cpp"):
             shutil.copy2(os.path.join(PROGRAMS, f), self.kit)
@@ -495,12 +496,15 @@ class Grader:
             cmd += ["--cache", cache]
         cmd += ["%s:1" % k for k in kinds]
         env = ["env", "-i", "PATH=" + PATH, "TMPDIR=" + labtmp, "HOME=" + labtmp, "LANG=C.UTF-8"]
+        # Its own IPC namespace: host servers' segments stay out of the
+        # machine's; its own /tmp and /dev/shm, like the sandbox.
+        private = [os.path.join(self.kit, "private_tmp.sh"), self.scratch, "--"]
         if IS_ROOT:
-            # Its own IPC namespace: host servers' segments stay out of the machine's.
-            full = ["unshare", "--ipc", "--", "setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
-                    "--clear-groups"] + env + cmd
+            full = ["unshare", "--ipc", "--mount", "--propagation", "private", "--"] + private + [
+                "setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"] + env + cmd
         else:
-            full = ["unshare", "--user", "--map-root-user", "--ipc", "--"] + env + cmd
+            full = ["unshare", "--user", "--map-root-user", "--ipc", "--mount", "--propagation", "private",
+                    "--"] + private + env + cmd
         r = run(full, T_LAB)
         mech = [l for l in r.out.splitlines() if re.match(r"^(host|container|vm|apptainer):", l)]
         timing = [l for l in r.out.splitlines() if "info file(s) present" in l]

@@ -17,11 +17,18 @@ hostname isoprobe-grade 2>/dev/null || printf isoprobe-grade >/proc/sys/kernel/h
 if [ -n "${GRADE_HOSTS:-}" ]; then
     mount --bind "$GRADE_HOSTS" /etc/hosts || exit 125
 fi
+# Parallel gradings all run as nobody: each sees only its own scratch
+# directory in /tmp, and its own /dev/shm.
+if [ -n "${GRADE_SCRATCH:-}" ]; then
+    "$(dirname "$0")/private_tmp.sh" "$GRADE_SCRATCH" || exit 125
+fi
 limits=(prlimit "--cpu=$cpu" --fsize=268435456 --core=0)
 [ "$mem" = 0 ] || limits+=("--as=$mem")
 if [ "$(awk '{ print $1 $2 $3 }' /proc/self/uid_map)" = 004294967295 ]; then
-    # nobody's processes, machine-wide: a cap on a fork bomb.
-    exec setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs "${limits[@]}" --nproc=512 -- "$@"
+    # A coarse cap on a fork bomb: RLIMIT_NPROC counts every process and
+    # thread of nobody on the machine (the labs' QEMUs and servers of
+    # parallel gradings too), so it is far above what a grading needs.
+    exec setpriv --reuid=65534 --regid=65534 --clear-groups --no-new-privs "${limits[@]}" --nproc=8192 -- "$@"
 fi
 # Rootless: already the caller's unprivileged user outside the namespace.
 exec "${limits[@]}" -- "$@"
