@@ -13,6 +13,16 @@ foreach(h globals.h server.h client.h)
     list(APPEND stale "${h}")
   endif()
 endforeach()
+# One spelling per C type: the typedef name, never `struct X` / `enum X`
+# outside the typedef that declares it.
+foreach(h globals.h server.h client.h)
+  file(STRINGS "${COMMITTED}/${h}" tagged
+       REGEX "(struct|enum) (isoprobe_string|live_server_info|isoprobe_error|isoprobe_status|server_setup_information)([^A-Za-z0-9_]|$)")
+  list(FILTER tagged EXCLUDE REGEX "^typedef ")
+  if(tagged)
+    message(FATAL_ERROR "${h} spells a type with its tag: ${tagged}")
+  endif()
+endforeach()
 if(stale)
   list(JOIN stale ", " names)
   message(FATAL_ERROR "include/ is stale (${names} differ from what build.rs generates in ${GENERATED}): "

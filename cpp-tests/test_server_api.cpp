@@ -335,7 +335,7 @@ TEST_F(ServerApi, ShutdownAfterTheInfoFileWasRemovedElsewhereSucceeds) {
 TEST_F(ServerApi, ShutdownRefusesAnAllZeroStructAndClosesNothing) {
   ASSERT_TRUE(fd_is_open(0) || open("/dev/null", O_RDONLY) == 0);
   live_server_info zero;
-  std::memset(&zero, 0, sizeof zero);
+  std::memset(static_cast<void *>(&zero), 0, sizeof zero);  // raw bytes, as C would pass them
   isoprobe_error err;
   EXPECT_EQ(isoprobe_server_shutdown(&zero, &err), ISOPROBE_ERROR_INVALID);
   EXPECT_EQ(err.status, ISOPROBE_ERROR_INVALID);
@@ -344,7 +344,7 @@ TEST_F(ServerApi, ShutdownRefusesAnAllZeroStructAndClosesNothing) {
 
 TEST_F(ServerApi, ShutdownRefusesGarbageAndClosesNothing) {
   live_server_info garbage;
-  std::memset(&garbage, 0xAB, sizeof garbage);
+  std::memset(static_cast<void *>(&garbage), 0xAB, sizeof garbage);
   EXPECT_EQ(isoprobe_server_shutdown(&garbage, nullptr), ISOPROBE_ERROR_INVALID);
 
   // Plausible handles mixed with one that is not this server's: still nothing touched.
@@ -360,7 +360,7 @@ TEST_F(ServerApi, ShutdownRefusesGarbageAndClosesNothing) {
   EXPECT_TRUE(isoprobe_test::shm_exists(server.info().shmid));
   EXPECT_EQ(isoprobe_test::list_dir(dir.path()), std::vector<std::string>{"srv.info"});
   live_server_info unterminated = server.info();
-  std::memset(unterminated.info_file_path.data, 'p', sizeof unterminated.info_file_path.data);
+  std::memset(unterminated.info_file_path.data(), 'p', sizeof unterminated.info_file_path);
   EXPECT_EQ(isoprobe_server_shutdown(&unterminated, nullptr), ISOPROBE_ERROR_INVALID);
   EXPECT_TRUE(is_listening_socket(server.info().server_fd));
   EXPECT_TRUE(isoprobe_test::shm_exists(server.info().shmid));

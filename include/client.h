@@ -19,12 +19,14 @@
 #include "globals.h"
 
 /**
- * Default bound on connecting to all servers together: 5 s, as the course asks.
+ * Default deadline of `isoprobe_client_count_servers`: 5 s, as the course
+ * asks, for every connect and every read of the connected servers together.
  */
 #define ISOPROBE_CONNECT_TIMEOUT_MS 5000
 
 /**
- * Default bound on reading the socket messages (all servers together).
+ * Default bound on reading the socket messages that
+ * `isoprobe_client_count_servers` did not already read (all together).
  */
 #define ISOPROBE_READ_TIMEOUT_MS 5000
 
@@ -47,11 +49,17 @@ extern "C" {
 /**
  * Reads every info file in `directory` (regular files, dot-files skipped,
  * sorted by name), attaches each server's segment (never creating one), then
- * connects to all servers at once, all within `timeout_ms` together (use
- * ISOPROBE_CONNECT_TIMEOUT_MS). Calls `on_server(context, &info)` once per
- * file: `client_fd` and `shmid` are -1 for channels not reached. Sockets and
- * attachments stay open until `isoprobe_client_disconnect`. A malformed info
- * file gets one warning line on stderr and counts as unreachable.
+ * connects to all servers at once, all within the one deadline `timeout_ms`
+ * (use ISOPROBE_CONNECT_TIMEOUT_MS), and meanwhile reads what the connected
+ * servers send: a message that started to arrive is read to its end (a
+ * message still arriving gets up to 250 ms more); a server that has sent
+ * nothing when the last connect settled is read by
+ * `isoprobe_client_print_server_infos`. Calls
+ * `on_server(context, &info)` once per file: `client_fd` and `shmid` are -1
+ * for channels not reached. Sockets and attachments stay open until
+ * `isoprobe_client_disconnect`; the library keeps each attachment's address
+ * and each socket's message. A malformed info file gets one warning line on
+ * stderr and counts as a server no channel reached (VM).
  * `*count` (if not NULL) receives the number of servers found.
  */
 isoprobe_status isoprobe_client_count_servers(const char *directory,
@@ -93,8 +101,12 @@ isoprobe_status isoprobe_client_get_message_from_shm(const live_server_info *ser
                                                      isoprobe_error *err);
 
 /**
- * Closes every server's socket and detaches its segment (never removes it),
- * then sets `client_fd` and `shmid` to -1: calling it again is a no-op.
+ * Closes every server's socket (first reading what it sent unread, so the
+ * close does not reset the connection) and detaches the attachments
+ * `isoprobe_client_count_servers` made for these records (the library
+ * keeps their addresses; an attachment the program made itself to the
+ * same segment is never touched), then sets `client_fd` and `shmid` to -1:
+ * calling it again is a no-op. Never removes a segment.
  */
 isoprobe_status isoprobe_client_disconnect(live_server_info *servers,
                                            size_t n,
@@ -156,7 +168,8 @@ namespace course {
 }  // namespace isoprobe
 
 /** Reads the info files in the directory (sorted by name), attaches each
- *  segment, connects to each socket (5 s for all together), and appends one
+ *  segment, connects to each socket and reads the servers that already
+ *  send (one 5 s deadline for all together), and appends one
  *  live_server_info per file. Returns the number of servers found. */
 inline int count_servers(const std::string &client_files_directory, std::vector<live_server_info> &servers) {
   isoprobe_cxx_collector collector = {&servers, false};
@@ -202,7 +215,8 @@ inline void get_message_from_shm(const live_server_info &server, std::string &ms
   msg.assign(buf);
 }
 
-/** Closes every socket and detaches every segment (never removes one). */
+/** Closes every socket and detaches the attachments count_servers made for
+ *  these records (never one the program made itself; never removes a segment). */
 inline void disconnect(const std::vector<live_server_info> &servers) {
   isoprobe_error e;
   if (isoprobe_client_disconnect(const_cast<live_server_info *>(servers.data()), servers.size(), &e) != ISOPROBE_OK) {

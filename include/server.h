@@ -64,7 +64,7 @@ extern "C" {
  * field of `*server` (`client_fd` = -1, empty `info_file_path`). On failure
  * nothing is left behind and `*server` is untouched.
  */
-isoprobe_status isoprobe_server_start_communication(const struct server_setup_information *setup,
+isoprobe_status isoprobe_server_start_communication(const server_setup_information *setup,
                                                     live_server_info *server,
                                                     isoprobe_error *err);
 
@@ -74,7 +74,7 @@ isoprobe_status isoprobe_server_start_communication(const struct server_setup_in
  * `server->info_file_path`. Called again, it replaces the server's previous
  * info file (which is removed).
  */
-isoprobe_status isoprobe_server_create_info_file(const struct server_setup_information *setup,
+isoprobe_status isoprobe_server_create_info_file(const server_setup_information *setup,
                                                  live_server_info *server,
                                                  isoprobe_error *err);
 
@@ -116,7 +116,7 @@ isoprobe_status isoprobe_server_shutdown(live_server_info *server, isoprobe_erro
  * `shm_msg`, wait up to 120 s for a client, send `socket_msg`, wait for the
  * client to close (at most 10 s), shut down. Everything is freed on every path.
  */
-isoprobe_status isoprobe_server_run(const struct server_setup_information *setup,
+isoprobe_status isoprobe_server_run(const server_setup_information *setup,
                                     const char *shm_msg,
                                     const char *socket_msg,
                                     isoprobe_error *err);
@@ -125,7 +125,7 @@ isoprobe_status isoprobe_server_run(const struct server_setup_information *setup
  * `isoprobe_server_run` with explicit timeouts. Returns ISOPROBE_OK also when
  * no client came (the course skips the send then).
  */
-isoprobe_status isoprobe_server_run_with_timeouts(const struct server_setup_information *setup,
+isoprobe_status isoprobe_server_run_with_timeouts(const server_setup_information *setup,
                                                   const char *shm_msg,
                                                   const char *socket_msg,
                                                   unsigned int accept_timeout_ms,
@@ -152,6 +152,14 @@ isoprobe_status isoprobe_server_run_with_timeouts(const struct server_setup_info
  * they write through const_cast (the objects passed are never const objects
  * in the course's workflow).
  */
+#if __cplusplus >= 201703L
+static_assert(std::is_aggregate<server_setup_information>::value,
+              "server_setup_information s = {port, shm_pathname, proj_id, info_file_name, info_file_directory};");
+#endif
+static_assert(std::is_trivially_copyable<server_setup_information>::value &&
+                  std::is_standard_layout<server_setup_information>::value,
+              "server_setup_information is plain data");
+
 namespace isoprobe {
 namespace course {
 [[noreturn]] inline void fail_server(live_server_info &server, const isoprobe_error &e) {

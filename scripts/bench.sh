@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark table (README "Benchmarks", issue 5) with one command:
 #
-#   scripts/bench.sh            # all rows B1-B5, Markdown table on stdout
+#   scripts/bench.sh            # all rows B1-B8, Markdown table on stdout
 #   scripts/bench.sh --quick    # one tiny case per row (what the bench ctest runs)
 #   scripts/bench.sh --only B1,B3
 #

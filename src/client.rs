@@ -1,21 +1,31 @@
-//! The client: list the info files, attach every segment, connect to every
-//! server at once under one deadline, read the messages, classify, print.
-//! A `Probe` owns its attachment and socket; dropping it disconnects (it never
-//! removes a segment: that is the server's job).
+//! The client: list the info files, attach every segment, then connect to
+//! every server and read every message under one deadline, classify, print.
+//! Each channel's probe returns a typed outcome (`outcome`); classification,
+//! the summary and the explanations read those. A `Probe` owns its
+//! attachment and socket; dropping it disconnects (it never removes a
+//! segment: that is the server's job).
+//!
+//! Names, paths and messages are bytes throughout: the summary prints the
+//! messages' bytes as they came.
 
+use crate::announce::{self, Announcement};
 use crate::error::{Error, Result};
-use crate::info_file::{InfoFile, ParseError, MAX_INFO_FILE_BYTES};
-use crate::net;
-use crate::shm::{self, Attachment, ShmProbe};
+use crate::info_file::{ParseError, MAX_INFO_FILE_BYTES};
+use crate::outcome::{ReadEnd, ShmOutcome, SocketOutcome, SocketRead};
+use crate::reach::{self, Destination};
+use crate::shm::{self, Attachment};
+use std::ffi::{CString, OsStr};
 use std::fmt;
-use std::net::SocketAddrV4;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// Bound on each connect, as the course asks (all connects share it).
-pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-/// Bound on reading all socket messages (a silent server costs at most this).
-pub const READ_TIMEOUT: Duration = Duration::from_secs(5);
+pub use crate::reach::QUIET_PERIOD;
+
+/// The one deadline of a client run: every connect and every read share it
+/// (a message still arriving at the deadline gets up to `QUIET_PERIOD` more).
+pub const RUN_DEADLINE: Duration = Duration::from_secs(5);
 
 /// Where a server lives, judged by the channels the client reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -54,52 +64,69 @@ impl fmt::Display for Environment {
 #[derive(Debug)]
 pub struct Probe {
     /// The info file's path.
-    pub path: String,
-    /// What it announced, or why it was refused.
-    pub info: std::result::Result<InfoFile, ParseError>,
-    /// The attached segment, or why it could not be attached.
-    pub shm: std::result::Result<Attachment, Error>,
-    /// The connected socket (non-blocking), or why it did not connect.
-    pub socket: std::result::Result<OwnedFd, Error>,
+    pub path: PathBuf,
+    /// What it announced, or why it was refused. A refused file is counted
+    /// as a server that no channel reached (VM), with one warning line: the
+    /// course counts every info file as a server, and nothing was reached.
+    pub info: std::result::Result<Announcement, ParseError>,
+    /// `ftok` of the announced path and proj id, when it succeeded.
+    pub shm_key: Option<libc::key_t>,
+    /// What the segment probe did.
+    pub shm: ShmOutcome,
+    /// The read-only attachment, when `shm` is `Attached`.
+    pub attachment: Option<Attachment>,
+    /// What the connect did.
+    pub socket: SocketOutcome,
+    /// The connected socket (non-blocking), when `socket` is `Connected`.
+    pub stream: Option<OwnedFd>,
+    /// What the connected socket sent, read in the same loop as the connects.
+    pub read: Option<SocketRead>,
 }
 
 impl Probe {
-    /// Where this server lives.
+    /// Where this server lives: the handshake and the attach decide, nothing
+    /// that happened after them.
     pub fn environment(&self) -> Environment {
-        Environment::classify(self.shm.is_ok(), self.socket.is_ok())
+        Environment::classify(self.shm.reached(), self.socket.reached())
     }
 
-    /// The System V key this client looked for: `ftok` of the announced path
-    /// and proj id, computed again (ftok depends only on the path's inode and
-    /// device and on the proj id). `None` when the info file was refused or
-    /// ftok fails here.
-    pub fn shm_key(&self) -> Option<libc::key_t> {
-        let info = self.info.as_ref().ok()?;
-        crate::shm::key_for(&info.shm_pathname, info.shm_proj_id).ok()
+    /// The messages read from the reached channels.
+    pub fn messages(&self) -> Messages {
+        Messages {
+            shm: self.attachment.as_ref().map(Attachment::message_bytes),
+            socket: self.read.as_ref().and_then(|r| r.message.clone()),
+            socket_end: self.read.as_ref().map(|r| r.end),
+        }
     }
 }
 
 /// The info files in `dir`: regular files (symlinks followed), dot-files
 /// skipped, sorted by the bytes of their names.
-pub fn list_info_files(dir: &str) -> Result<Vec<String>> {
-    use std::os::unix::ffi::OsStrExt;
+pub fn list_info_files(dir: &Path) -> Result<Vec<PathBuf>> {
     let entries = std::fs::read_dir(dir).map_err(|e| Error::from_io("opendir", &e))?;
-    let mut names = Vec::new();
+    let mut paths = Vec::new();
     for entry in entries {
         let entry = entry.map_err(|e| Error::from_io("readdir", &e))?;
-        let name = entry.file_name();
-        if name.as_bytes().first() == Some(&b'.') {
+        if entry.file_name().as_bytes().first() == Some(&b'.') {
             continue;
         }
         if is_regular_file(&entry) {
-            names.push(name);
+            paths.push(join(dir, &entry.file_name()));
         }
     }
-    names.sort_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-    Ok(names
-        .into_iter()
-        .map(|n| crate::info_file::join(dir, &n.to_string_lossy()))
-        .collect())
+    paths.sort_by(|a, b| a.as_os_str().as_bytes().cmp(b.as_os_str().as_bytes()));
+    Ok(paths)
+}
+
+/// `dir/name` as bytes, without doubling a trailing slash (so the path is
+/// printed the way the directory was given).
+fn join(dir: &Path, name: &OsStr) -> PathBuf {
+    let mut bytes = dir.as_os_str().as_bytes().to_vec();
+    if bytes.last() != Some(&b'/') {
+        bytes.push(b'/');
+    }
+    bytes.extend_from_slice(name.as_bytes());
+    PathBuf::from(OsStr::from_bytes(&bytes))
 }
 
 /// True for a regular file, or a symlink to one. The type readdir reports
@@ -116,7 +143,7 @@ fn is_regular_file(entry: &std::fs::DirEntry) -> bool {
 
 /// Reads and parses one info file without ever blocking (a FIFO swapped in
 /// after listing is refused, not waited on) and with a size bound.
-pub fn read_info_file(path: &str) -> std::result::Result<InfoFile, ParseError> {
+pub fn read_info_file(path: &Path) -> std::result::Result<Announcement, ParseError> {
     use std::io::Read;
     use std::os::unix::fs::OpenOptionsExt;
     let mut file = std::fs::OpenOptions::new()
@@ -155,60 +182,75 @@ pub fn read_info_file(path: &str) -> std::result::Result<InfoFile, ParseError> {
         }
     }
     bytes.truncate(filled);
-    InfoFile::parse(&bytes)
+    announce::parse(&bytes)
 }
 
 /// Probes the servers announced by `paths`: every segment is attached first,
-/// then every connect starts, and all of them share one `timeout`.
-pub fn probe_files(paths: Vec<String>, timeout: Duration) -> Vec<Probe> {
+/// then every connect starts, and the connects and the reads of the
+/// connected servers all share the one `deadline`.
+pub fn probe_files(paths: Vec<PathBuf>, deadline: Duration, until: reach::Until) -> Vec<Probe> {
     // Each server needs a socket; raise the soft fd limit if that helps.
     let _ = crate::fd::raise_nofile_limit(paths.len() as u64 * 2 + 64);
     let infos: Vec<_> = paths.iter().map(|p| read_info_file(p)).collect();
-    let not_tried = || Error::invalid("info file is malformed; channel not tried");
-    let shms: Vec<_> = infos
+    let shms: Vec<Option<shm::ShmProbe>> = infos
         .iter()
-        .map(|info| match info {
-            Ok(i) => match shm::probe(&i.shm_pathname, i.shm_proj_id) {
-                ShmProbe::Attached(a) => Ok(a),
-                ShmProbe::Unreachable(e) => Err(e),
-            },
-            Err(_) => Err(not_tried()),
+        .map(|info| {
+            let info = info.as_ref().ok()?;
+            // The parser refused NUL bytes, so the path converts.
+            let path = CString::new(info.shm_pathname.clone()).ok()?;
+            Some(shm::probe(&path, info.shm_proj_id))
         })
         .collect();
-    let addrs: Vec<SocketAddrV4> = infos
+    let destinations: Vec<Destination> = infos
         .iter()
-        .filter_map(|i| i.as_ref().ok().map(|i| SocketAddrV4::new(i.ip, i.port)))
+        .filter_map(|i| i.as_ref().ok())
+        .map(|i| Destination {
+            host: i.host.clone(),
+            port: i.port,
+        })
         .collect();
-    let mut sockets = net::connect_all(&addrs, timeout).into_iter();
+    let mut reached = reach::connect_and_read(&destinations, deadline, until).into_iter();
     paths
         .into_iter()
         .zip(infos)
         .zip(shms)
         .map(|((path, info), shm)| {
-            let socket = match &info {
-                Ok(_) => sockets.next().expect("one connect per valid info file"),
-                Err(_) => Err(not_tried()),
+            let (shm_key, shm, attachment) = match shm {
+                Some(p) => (p.key, p.outcome, p.attachment),
+                None => (None, ShmOutcome::NotTried, None),
+            };
+            let (socket, stream, read) = match info.is_ok() {
+                true => {
+                    let r = reached.next().expect("one connect per accepted info file");
+                    (r.outcome, r.stream, r.read)
+                }
+                false => (SocketOutcome::NotTried, None, None),
             };
             Probe {
                 path,
                 info,
+                shm_key,
                 shm,
+                attachment,
                 socket,
+                stream,
+                read,
             }
         })
         .collect()
 }
 
-/// Lists `dir` and probes every server in it.
+/// Lists `dir` and probes every server in it, reading the connected ones
+/// `until` (see `reach::Until`).
 ///
 /// A `socket()` that fails is this process's own shortage (EMFILE when the
 /// fd limit could not be raised far enough, ENOBUFS...), not a fact about
 /// a server: it is reported as the client's system error instead of
 /// counting reachable servers as containers or VMs.
-pub fn probe_dir(dir: &str, timeout: Duration) -> Result<Vec<Probe>> {
-    let probes = probe_files(list_info_files(dir)?, timeout);
-    let own_failure = probes.iter().find_map(|p| match &p.socket {
-        Err(e) if e.call() == Some("socket") => Some(e.clone()),
+pub fn probe_dir(dir: &Path, deadline: Duration, until: reach::Until) -> Result<Vec<Probe>> {
+    let probes = probe_files(list_info_files(dir)?, deadline, until);
+    let own_failure = probes.iter().find_map(|p| match p.socket {
+        SocketOutcome::SocketFailed { errno } => Some(Error::sys("socket", errno)),
         _ => None,
     });
     match own_failure {
@@ -221,30 +263,11 @@ pub fn probe_dir(dir: &str, timeout: Duration) -> Result<Vec<Probe>> {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Messages {
     /// The segment's message, when the segment was attached.
-    pub shm: Option<String>,
-    /// The socket's message, when the socket connected and sent one in time.
-    pub socket: Option<String>,
-}
-
-/// Reads every reached channel: the socket messages concurrently under one
-/// deadline, the shm messages through the existing attachments.
-pub fn collect_messages(probes: &[Probe], timeout: Duration) -> Vec<Messages> {
-    let fds: Vec<_> = probes
-        .iter()
-        .filter_map(|p| p.socket.as_ref().ok().map(AsRawFd::as_raw_fd))
-        .collect();
-    let mut socket_msgs = net::read_messages(&fds, timeout).into_iter();
-    probes
-        .iter()
-        .map(|p| Messages {
-            shm: p.shm.as_ref().ok().map(Attachment::read_message),
-            socket: p
-                .socket
-                .as_ref()
-                .ok()
-                .and_then(|_| socket_msgs.next().expect("one read per socket").ok()),
-        })
-        .collect()
+    pub shm: Option<Vec<u8>>,
+    /// The socket's message, when the socket connected and sent something.
+    pub socket: Option<Vec<u8>>,
+    /// How the socket's read ended, when it connected.
+    pub socket_end: Option<ReadEnd>,
 }
 
 /// The printed summary.
@@ -257,7 +280,7 @@ pub struct Summary {
     /// Servers that no channel reached.
     pub vm: usize,
     /// The non-empty messages, server by server, shm before socket.
-    pub messages: Vec<String>,
+    pub messages: Vec<Vec<u8>>,
 }
 
 impl Summary {
@@ -281,47 +304,64 @@ impl Summary {
         s
     }
 
+    /// The summary of `probes`.
+    pub fn of(probes: &[Probe]) -> Summary {
+        let envs: Vec<_> = probes.iter().map(Probe::environment).collect();
+        let msgs: Vec<_> = probes.iter().map(Probe::messages).collect();
+        Summary::new(&envs, &msgs)
+    }
+
     /// Every server counted.
     pub fn total(&self) -> usize {
         self.host + self.container + self.vm
     }
+
+    /// Exactly the course's five lines, the messages as the bytes they are.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut out = format!(
+            "Total Servers: {}\nHost: {}\nContainer: {}\nVM: {}\nMessages:",
+            self.total(),
+            self.host,
+            self.container,
+            self.vm
+        )
+        .into_bytes();
+        for m in &self.messages {
+            out.push(b' ');
+            out.extend_from_slice(m);
+        }
+        out.push(b'\n');
+        out
+    }
 }
 
 impl fmt::Display for Summary {
-    /// Exactly the course's five lines, no trailing space.
+    /// The course's five lines; bytes that are not UTF-8 are shown as U+FFFD
+    /// (print `to_bytes` to keep them).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "Total Servers: {}", self.total())?;
-        writeln!(f, "Host: {}", self.host)?;
-        writeln!(f, "Container: {}", self.container)?;
-        writeln!(f, "VM: {}", self.vm)?;
-        write!(f, "Messages:")?;
-        for m in &self.messages {
-            write!(f, " {m}")?;
-        }
-        writeln!(f)
+        f.write_str(&String::from_utf8_lossy(&self.to_bytes()))
     }
 }
 
-/// One warning line for a refused info file.
-pub fn warning_for(probe: &Probe) -> Option<String> {
+/// One warning line (with its newline) for a refused info file; the path is
+/// the bytes it is.
+pub fn warning_for(probe: &Probe) -> Option<Vec<u8>> {
     probe.info.as_ref().err().map(|e| {
-        format!(
-            "isoprobe: warning: {}: {e}; counted as unreachable",
-            probe.path
-        )
+        let mut line = b"isoprobe: warning: ".to_vec();
+        line.extend_from_slice(probe.path.as_os_str().as_bytes());
+        line.extend_from_slice(format!(": {e}; counted as VM (no channel tried)\n").as_bytes());
+        line
     })
 }
 
-/// The course's client `run`, as a value: probe `dir`, read, classify.
-/// Warnings for refused info files go to `warn`.
-pub fn run(dir: &str, warn: &mut dyn std::io::Write) -> Result<Summary> {
-    let probes = probe_dir(dir, CONNECT_TIMEOUT)?;
+/// The course's client `run`, as a value: probe `dir`, read, classify, all
+/// under `RUN_DEADLINE`. Warnings for refused info files go to `warn`.
+pub fn run(dir: &Path, warn: &mut dyn std::io::Write) -> Result<Summary> {
+    let probes = probe_dir(dir, RUN_DEADLINE, reach::Until::AllRead)?;
     for line in probes.iter().filter_map(warning_for) {
-        let _ = writeln!(warn, "{line}");
+        let _ = warn.write_all(&line);
     }
-    let messages = collect_messages(&probes, READ_TIMEOUT);
-    let envs: Vec<_> = probes.iter().map(Probe::environment).collect();
-    Ok(Summary::new(&envs, &messages))
+    Ok(Summary::of(&probes))
 }
 
 #[cfg(test)]
@@ -342,12 +382,14 @@ mod tests {
     fn summary_format_is_exact() {
         let m = [
             Messages {
-                shm: Some("a".into()),
-                socket: Some("b".into()),
+                shm: Some(b"a".to_vec()),
+                socket: Some(b"b".to_vec()),
+                socket_end: None,
             },
             Messages {
                 shm: None,
-                socket: Some("c".into()),
+                socket: Some(b"c\xff".to_vec()),
+                socket_end: None,
             },
         ];
         let s = Summary::new(
@@ -355,8 +397,8 @@ mod tests {
             &m,
         );
         assert_eq!(
-            s.to_string(),
-            "Total Servers: 3\nHost: 1\nContainer: 1\nVM: 1\nMessages: a b c\n"
+            s.to_bytes(),
+            b"Total Servers: 3\nHost: 1\nContainer: 1\nVM: 1\nMessages: a b c\xff\n"
         );
         assert_eq!(
             Summary::default().to_string().lines().last(),
@@ -383,10 +425,10 @@ mod tests {
             format!("{}/linkfile", dir.path()),
         )
         .unwrap();
-        let names: Vec<String> = list_info_files(dir.path())
+        let names: Vec<String> = list_info_files(Path::new(dir.path()))
             .unwrap()
             .into_iter()
-            .map(|p| p.rsplit('/').next().unwrap().to_owned())
+            .map(|p| p.file_name().unwrap().to_str().unwrap().to_owned())
             .collect();
         assert_eq!(names, ["B", "a", "b", "linkfile"]);
     }
@@ -394,10 +436,13 @@ mod tests {
     #[test]
     fn info_file_is_read_whole_and_bounded() {
         let dir = TempDir::new();
-        let path = |n: &str| format!("{}/{n}", dir.path());
+        let path = |n: &str| PathBuf::from(format!("{}/{n}", dir.path()));
         let text = format!("127.0.0.1\n5000\n{}\n7\n", "p".repeat(3000));
         std::fs::write(path("ok"), &text).unwrap();
-        assert_eq!(read_info_file(&path("ok")).unwrap().render(), text);
+        assert_eq!(
+            read_info_file(&path("ok")).unwrap().shm_pathname,
+            "p".repeat(3000).as_bytes()
+        );
         std::fs::write(path("long"), vec![b'1'; MAX_INFO_FILE_BYTES + 1]).unwrap();
         assert!(read_info_file(&path("long"))
             .unwrap_err()
@@ -412,7 +457,7 @@ mod tests {
 
     #[test]
     fn missing_directory_is_a_system_error() {
-        let e = list_info_files("/nonexistent/isoprobe").unwrap_err();
+        let e = list_info_files(Path::new("/nonexistent/isoprobe")).unwrap_err();
         assert_eq!(e.call(), Some("opendir"));
     }
 
@@ -435,12 +480,13 @@ mod tests {
                 server.send("from-socket").unwrap();
                 server.await_client_close(Duration::from_secs(10)).unwrap()
             });
-            let probes = probe_dir(dir.path(), CONNECT_TIMEOUT).unwrap();
+            let probes =
+                probe_dir(Path::new(dir.path()), RUN_DEADLINE, reach::Until::AllRead).unwrap();
             assert_eq!(probes.len(), 1);
             assert_eq!(probes[0].environment(), Environment::Host);
-            let msgs = collect_messages(&probes, READ_TIMEOUT);
-            assert_eq!(msgs[0].shm.as_deref(), Some("from-shm"));
-            assert_eq!(msgs[0].socket.as_deref(), Some("from-socket"));
+            let msgs = probes[0].messages();
+            assert_eq!(msgs.shm.as_deref(), Some(&b"from-shm"[..]));
+            assert_eq!(msgs.socket.as_deref(), Some(&b"from-socket"[..]));
             drop(probes);
             handle.join().unwrap()
         });
@@ -450,9 +496,17 @@ mod tests {
     #[test]
     fn malformed_file_counts_as_unreachable_with_warning() {
         let dir = TempDir::new();
-        std::fs::write(format!("{}/bad", dir.path()), "::1\n1\nx\n1\n").unwrap();
-        let probes = probe_dir(dir.path(), CONNECT_TIMEOUT).unwrap();
+        let mut name = format!("{}/bad", dir.path()).into_bytes();
+        name.push(0xff);
+        std::fs::write(OsStr::from_bytes(&name), "1.2.3.4\n1\nx\n").unwrap();
+        let probes = probe_dir(Path::new(dir.path()), RUN_DEADLINE, reach::Until::AllRead).unwrap();
         assert_eq!(probes[0].environment(), Environment::Vm);
-        assert!(warning_for(&probes[0]).unwrap().contains("IPv4"));
+        assert_eq!(probes[0].socket, SocketOutcome::NotTried);
+        let line = warning_for(&probes[0]).unwrap();
+        let mut want = format!("isoprobe: warning: {}/bad", dir.path()).into_bytes();
+        want.extend_from_slice(b"\xff: file has 3 lines");
+        assert!(line.starts_with(&want), "{}", line.escape_ascii());
+        assert!(line.ends_with(b"; counted as VM (no channel tried)\n"));
+        assert_eq!(line.iter().filter(|&&b| b == b'\n').count(), 1);
     }
 }

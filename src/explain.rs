@@ -1,191 +1,37 @@
-//! Why each server was classified as it was: the outcome of every channel
-//! attempt, named the way a person debugging with strace would name it
-//! (ENOENT from ftok, no such key, EACCES; refused, timed out, unreachable),
-//! and the verdict with its reason. `isoprobe-client --explain` and `--json`
-//! render these values.
+//! Words for the outcomes: why each server was classified as it was, named
+//! the way a person debugging with strace would name it (ENOENT from ftok, no
+//! such key, EACCES; refused, timed out, unreachable), and the verdict with
+//! its reason. This module only formats the typed outcomes the probes
+//! returned (`outcome`); `isoprobe-client --explain` and `--json` render it.
 
-use crate::client::{Environment, Messages, Probe};
-use crate::error::Error;
-use crate::info_file::{InfoFile, ParseError};
+use crate::announce::Announcement;
+use crate::client::{Environment, Messages, Probe, QUIET_PERIOD};
+use crate::info_file::ParseError;
 use crate::net::errno_name;
+use crate::outcome::{ReadEnd, ShmOutcome, SocketOutcome};
 use std::fmt;
-use std::net::SocketAddrV4;
+use std::path::PathBuf;
 use std::time::Duration;
-
-/// What the attempt to reach a server's shared-memory segment returned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ShmOutcome {
-    /// `shmat` succeeded: the segment is visible from this IPC namespace.
-    Attached {
-        /// The segment id `shmget` returned.
-        shmid: i32,
-    },
-    /// `ftok` failed with ENOENT: the announced path does not exist in this
-    /// client's filesystem (typical of a server in a container or VM that
-    /// named a path of its own root).
-    PathMissing,
-    /// `shmget` failed with ENOENT: no segment has this key in this client's
-    /// IPC namespace (the server's segment lives in another one).
-    NoSuchKey,
-    /// A shm call (`shmget`, `shmctl(IPC_STAT)` or `shmat`) failed with
-    /// EACCES: the segment exists but its permissions refuse this user.
-    PermissionDenied {
-        /// The call that refused.
-        call: &'static str,
-    },
-    /// The info file was refused, so nothing was tried.
-    NotTried,
-    /// Any other failure, as the failing call reported it.
-    Failed(Error),
-}
-
-impl ShmOutcome {
-    /// Names what `shm` (a probe's segment attempt) returned.
-    pub fn of(info_ok: bool, shm: &Result<crate::shm::Attachment, Error>) -> ShmOutcome {
-        if !info_ok {
-            return ShmOutcome::NotTried;
-        }
-        let err = match shm {
-            Ok(attachment) => {
-                return ShmOutcome::Attached {
-                    shmid: attachment.shmid(),
-                }
-            }
-            Err(e) => e,
-        };
-        match (err.call(), err.errno()) {
-            (Some("ftok"), libc::ENOENT) => ShmOutcome::PathMissing,
-            (Some("shmget"), libc::ENOENT) => ShmOutcome::NoSuchKey,
-            // shmget, shmctl(IPC_STAT) before attaching, or shmat.
-            (Some(call), libc::EACCES) if call.starts_with("shm") => {
-                ShmOutcome::PermissionDenied { call }
-            }
-            _ => ShmOutcome::Failed(err.clone()),
-        }
-    }
-
-    /// True when the segment was attached.
-    pub fn reached(&self) -> bool {
-        matches!(self, ShmOutcome::Attached { .. })
-    }
-
-    /// A stable machine-readable name (used by `--json`).
-    pub fn code(&self) -> &'static str {
-        match self {
-            ShmOutcome::Attached { .. } => "attached",
-            ShmOutcome::PathMissing => "ftok_enoent",
-            ShmOutcome::NoSuchKey => "no_such_key",
-            ShmOutcome::PermissionDenied { .. } => "eacces",
-            ShmOutcome::NotTried => "not_tried",
-            ShmOutcome::Failed(_) => "failed",
-        }
-    }
-
-    /// The failed call and its errno, when a call failed.
-    pub fn failure(&self) -> Option<(&'static str, i32)> {
-        match self {
-            ShmOutcome::Attached { .. } | ShmOutcome::NotTried => None,
-            ShmOutcome::PathMissing => Some(("ftok", libc::ENOENT)),
-            ShmOutcome::NoSuchKey => Some(("shmget", libc::ENOENT)),
-            ShmOutcome::PermissionDenied { call } => Some((call, libc::EACCES)),
-            ShmOutcome::Failed(e) => e.call().map(|call| (call, e.errno())),
-        }
-    }
-}
 
 impl fmt::Display for ShmOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
+        match *self {
             ShmOutcome::Attached { shmid } => write!(f, "attached (shmid {shmid})"),
-            ShmOutcome::PathMissing => {
-                f.write_str("ENOENT from ftok: the path does not exist on this machine")
-            }
+            ShmOutcome::FtokFailed {
+                errno: libc::ENOENT,
+            } => f.write_str("ENOENT from ftok: the path does not exist on this machine"),
+            ShmOutcome::FtokFailed { errno } => failed(f, "ftok", errno),
             ShmOutcome::NoSuchKey => f.write_str(
                 "no such key: shmget (without IPC_CREAT) found no segment with this key \
                  in this IPC namespace (ENOENT)",
             ),
-            ShmOutcome::PermissionDenied { call } => write!(
+            ShmOutcome::PermissionDenied { step } => write!(
                 f,
-                "EACCES from {call}: the segment exists but its permissions refuse this user"
+                "EACCES from {}: the segment exists but its permissions refuse this user",
+                step.call()
             ),
+            ShmOutcome::Failed { step, errno } => failed(f, step.call(), errno),
             ShmOutcome::NotTried => f.write_str("not tried (the info file was refused)"),
-            ShmOutcome::Failed(e) => describe_failure(f, e),
-        }
-    }
-}
-
-/// What the attempt to connect to a server's socket returned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SocketOutcome {
-    /// The connection was established.
-    Connected,
-    /// ECONNREFUSED: the address answered, but nothing listens on that port
-    /// as seen from here (the server's port lives in another network
-    /// namespace, or the server is gone).
-    Refused,
-    /// No answer before the shared connect deadline (the packets went
-    /// nowhere, or the listener's queue was full).
-    TimedOut {
-        /// The deadline every connect shared.
-        after: Duration,
-    },
-    /// ENETUNREACH or EHOSTUNREACH: this machine has no route to the address.
-    Unreachable {
-        /// Which of the two errno values.
-        errno: i32,
-    },
-    /// The info file was refused, so nothing was tried.
-    NotTried,
-    /// Any other failure, as the failing call reported it.
-    Failed(Error),
-}
-
-impl SocketOutcome {
-    /// Names what `socket` (a probe's connect attempt) returned, given the
-    /// deadline all connects shared.
-    pub fn of<T>(info_ok: bool, socket: &Result<T, Error>, timeout: Duration) -> SocketOutcome {
-        if !info_ok {
-            return SocketOutcome::NotTried;
-        }
-        let err = match socket {
-            Ok(_) => return SocketOutcome::Connected,
-            Err(e) => e,
-        };
-        match (err.call(), err.errno()) {
-            (Some("connect"), libc::ECONNREFUSED) => SocketOutcome::Refused,
-            (Some("connect"), libc::ETIMEDOUT) => SocketOutcome::TimedOut { after: timeout },
-            (Some("connect"), errno @ (libc::ENETUNREACH | libc::EHOSTUNREACH)) => {
-                SocketOutcome::Unreachable { errno }
-            }
-            _ => SocketOutcome::Failed(err.clone()),
-        }
-    }
-
-    /// True when the socket connected.
-    pub fn reached(&self) -> bool {
-        matches!(self, SocketOutcome::Connected)
-    }
-
-    /// A stable machine-readable name (used by `--json`).
-    pub fn code(&self) -> &'static str {
-        match self {
-            SocketOutcome::Connected => "connected",
-            SocketOutcome::Refused => "refused",
-            SocketOutcome::TimedOut { .. } => "timed_out",
-            SocketOutcome::Unreachable { .. } => "unreachable",
-            SocketOutcome::NotTried => "not_tried",
-            SocketOutcome::Failed(_) => "failed",
-        }
-    }
-
-    /// The failed call and its errno, when a call failed.
-    pub fn failure(&self) -> Option<(&'static str, i32)> {
-        match self {
-            SocketOutcome::Connected | SocketOutcome::NotTried => None,
-            SocketOutcome::Refused => Some(("connect", libc::ECONNREFUSED)),
-            SocketOutcome::TimedOut { .. } => Some(("connect", libc::ETIMEDOUT)),
-            SocketOutcome::Unreachable { errno } => Some(("connect", *errno)),
-            SocketOutcome::Failed(e) => e.call().map(|call| (call, e.errno())),
         }
     }
 }
@@ -193,13 +39,13 @@ impl SocketOutcome {
 impl fmt::Display for SocketOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SocketOutcome::Connected => f.write_str("connected"),
+            SocketOutcome::Connected { addr } => write!(f, "connected to {addr}"),
             SocketOutcome::Refused => f.write_str(
                 "refused (ECONNREFUSED): nothing listens on this address and port as seen from here",
             ),
-            SocketOutcome::TimedOut { after } => write!(
+            SocketOutcome::DeadlinePassed { after } => write!(
                 f,
-                "timed out after {}: no answer to the connection request",
+                "timed out: no answer to the connection request within the run's {} deadline",
                 seconds(*after)
             ),
             SocketOutcome::Unreachable { errno } => write!(
@@ -207,26 +53,46 @@ impl fmt::Display for SocketOutcome {
                 "unreachable ({}): this machine has no route to the address",
                 errno_name(*errno)
             ),
+            SocketOutcome::NameNotResolved { reason } => {
+                write!(f, "the host name was not resolved: {reason}")
+            }
+            SocketOutcome::ConnectFailed { errno } => failed(f, "connect", *errno),
+            SocketOutcome::SocketFailed { errno } => failed(f, "socket", *errno),
             SocketOutcome::NotTried => f.write_str("not tried (the info file was refused)"),
-            SocketOutcome::Failed(e) => describe_failure(f, e),
         }
     }
 }
 
-fn describe_failure(f: &mut fmt::Formatter<'_>, e: &Error) -> fmt::Result {
-    match e.call() {
-        Some(call) => write!(
-            f,
-            "{call} failed: {} ({})",
-            crate::error::strerror(e.errno()),
-            errno_name(e.errno())
-        ),
-        None => write!(f, "failed: {e}"),
+impl fmt::Display for ReadEnd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ReadEnd::Eof => f.write_str("complete at end of stream"),
+            ReadEnd::Quiet => write!(
+                f,
+                "complete after {} of quiet (the server kept the connection open)",
+                seconds(QUIET_PERIOD)
+            ),
+            ReadEnd::Failed { errno } => write!(
+                f,
+                "the connection failed after the handshake ({}); what arrived before counts",
+                errno_name(errno)
+            ),
+            ReadEnd::Silent => f.write_str("nothing arrived before the deadline"),
+        }
     }
 }
 
+fn failed(f: &mut fmt::Formatter<'_>, call: &str, errno: i32) -> fmt::Result {
+    write!(
+        f,
+        "{call} failed: {} ({})",
+        crate::error::strerror(errno),
+        errno_name(errno)
+    )
+}
+
 /// "5 s" for whole seconds, "250 ms" otherwise.
-fn seconds(d: Duration) -> String {
+pub fn seconds(d: Duration) -> String {
     if d.subsec_millis() == 0 {
         format!("{} s", d.as_secs())
     } else {
@@ -238,15 +104,15 @@ fn seconds(d: Duration) -> String {
 #[derive(Debug, Clone)]
 pub struct Explanation {
     /// The info file's path.
-    pub path: String,
+    pub path: PathBuf,
     /// What the file announced, or why it was refused.
-    pub info: Result<InfoFile, ParseError>,
+    pub info: Result<Announcement, ParseError>,
     /// The System V key the client looked for (`ftok` of the announced path
     /// and proj id); `None` when ftok failed or the file was refused.
     pub shm_key: Option<libc::key_t>,
-    /// What the segment attempt returned.
+    /// What the segment probe returned.
     pub shm: ShmOutcome,
-    /// What the connect attempt returned.
+    /// What the connect returned.
     pub socket: SocketOutcome,
     /// The messages read from the reached channels.
     pub messages: Messages,
@@ -255,34 +121,27 @@ pub struct Explanation {
 }
 
 impl Explanation {
-    /// Explains `probe`, whose connect shared `connect_timeout` with the
-    /// others, given the messages read from it.
-    pub fn new(probe: &Probe, messages: Messages, connect_timeout: Duration) -> Explanation {
-        let info_ok = probe.info.is_ok();
+    /// Explains `probe`.
+    pub fn new(probe: &Probe) -> Explanation {
         Explanation {
             path: probe.path.clone(),
             info: probe.info.clone(),
-            shm_key: probe.shm_key(),
-            shm: ShmOutcome::of(info_ok, &probe.shm),
-            socket: SocketOutcome::of(info_ok, &probe.socket, connect_timeout),
-            messages,
+            shm_key: probe.shm_key,
+            shm: probe.shm,
+            socket: probe.socket.clone(),
+            messages: probe.messages(),
             environment: probe.environment(),
         }
-    }
-
-    /// The announced address, when the info file was accepted.
-    pub fn address(&self) -> Option<SocketAddrV4> {
-        self.info
-            .as_ref()
-            .ok()
-            .map(|i| SocketAddrV4::new(i.ip, i.port))
     }
 
     /// Why the verdict follows from the channel outcomes (the course's rule:
     /// both channels → Host, one → Container, none → VM).
     pub fn reason(&self) -> String {
         if let Err(e) = &self.info {
-            return format!("the info file was refused ({e}), so neither channel was tried");
+            return format!(
+                "the info file was refused ({e}), so neither channel was tried; \
+                 it counts as a VM"
+            );
         }
         match (self.shm.reached(), self.socket.reached()) {
             (true, true) => "both channels were reached: it shares this client's IPC \
@@ -304,79 +163,95 @@ impl Explanation {
     }
 }
 
-/// Explains every probe, pairing it with the messages read from it.
-pub fn explain_all(
-    probes: &[Probe],
-    messages: &[Messages],
-    connect_timeout: Duration,
-) -> Vec<Explanation> {
-    probes
-        .iter()
-        .zip(messages)
-        .map(|(p, m)| Explanation::new(p, m.clone(), connect_timeout))
-        .collect()
+/// Explains every probe.
+pub fn explain_all(probes: &[Probe]) -> Vec<Explanation> {
+    probes.iter().map(Explanation::new).collect()
+}
+
+/// Bytes for a person: as they are when they are UTF-8, else with the
+/// other bytes escaped (`\xff`).
+pub fn shown(bytes: &[u8]) -> String {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => text.to_owned(),
+        Err(_) => bytes.escape_ascii().to_string(),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    const FIVE: Duration = Duration::from_secs(5);
-
-    fn shm_err(call: &'static str, errno: i32) -> ShmOutcome {
-        ShmOutcome::of(true, &Err(Error::sys(call, errno)))
-    }
-
-    fn sock_err(call: &'static str, errno: i32) -> SocketOutcome {
-        SocketOutcome::of::<()>(true, &Err(Error::sys(call, errno)), FIVE)
-    }
+    use crate::outcome::ShmStep;
 
     #[test]
-    fn shm_failures_are_named_by_call_and_errno() {
-        assert_eq!(shm_err("ftok", libc::ENOENT), ShmOutcome::PathMissing);
-        assert_eq!(shm_err("shmget", libc::ENOENT), ShmOutcome::NoSuchKey);
+    fn shm_outcomes_are_named() {
+        let missing = ShmOutcome::FtokFailed {
+            errno: libc::ENOENT,
+        };
+        assert_eq!(missing.code(), "ftok_enoent");
+        assert!(missing.to_string().starts_with("ENOENT from ftok"));
+        assert_eq!(missing.failure(), Some(("ftok", libc::ENOENT)));
+        let eacces_ftok = ShmOutcome::FtokFailed {
+            errno: libc::EACCES,
+        };
+        assert_eq!(eacces_ftok.code(), "ftok_failed");
+        assert!(eacces_ftok.to_string().contains("ftok failed"));
         assert_eq!(
-            shm_err("shmat", libc::EACCES),
-            ShmOutcome::PermissionDenied { call: "shmat" }
+            ShmOutcome::of_failure(ShmStep::Shmget, libc::ENOENT),
+            ShmOutcome::NoSuchKey
         );
+        let denied = ShmOutcome::of_failure(ShmStep::Shmat, libc::EACCES);
         assert_eq!(
-            shm_err("shmctl(IPC_STAT)", libc::EACCES),
+            denied,
             ShmOutcome::PermissionDenied {
-                call: "shmctl(IPC_STAT)"
+                step: ShmStep::Shmat
             }
         );
-        assert_eq!(shm_err("ftok", libc::EACCES).code(), "failed");
-        assert!(shm_err("ftok", libc::EACCES)
-            .to_string()
-            .contains("ftok failed"));
+        assert!(denied.to_string().starts_with("EACCES from shmat"));
         assert_eq!(
-            ShmOutcome::of(false, &Err(Error::invalid("x"))),
-            ShmOutcome::NotTried
+            ShmOutcome::of_failure(ShmStep::Shmat, libc::EINVAL).failure(),
+            Some(("shmat", libc::EINVAL))
         );
+        assert_eq!(ShmOutcome::NotTried.failure(), None);
     }
 
     #[test]
-    fn socket_failures_are_named_by_errno() {
+    fn socket_outcomes_are_named_without_invented_errnos() {
         assert_eq!(
-            sock_err("connect", libc::ECONNREFUSED),
+            SocketOutcome::of_connect_errno(libc::ECONNREFUSED),
             SocketOutcome::Refused
         );
-        let timed_out = sock_err("connect", libc::ETIMEDOUT);
-        assert_eq!(timed_out.code(), "timed_out");
-        assert!(timed_out.to_string().contains("timed out after 5 s"));
-        let unreachable = sock_err("connect", libc::EHOSTUNREACH);
+        let late = SocketOutcome::DeadlinePassed {
+            after: Duration::from_secs(5),
+        };
+        assert_eq!(late.code(), "timed_out");
+        assert_eq!(late.failure(), None, "a deadline is not an errno");
+        assert!(late.to_string().contains("5 s deadline"));
+        let unreachable = SocketOutcome::of_connect_errno(libc::EHOSTUNREACH);
         assert_eq!(unreachable.code(), "unreachable");
         assert!(unreachable.to_string().contains("EHOSTUNREACH"));
-        assert_eq!(sock_err("socket", libc::EMFILE).code(), "failed");
+        let own = SocketOutcome::SocketFailed {
+            errno: libc::EMFILE,
+        };
+        assert_eq!(own.failure(), Some(("socket", libc::EMFILE)));
+        let addr = "127.0.0.1:80".parse().unwrap();
+        assert!(SocketOutcome::Connected { addr }.reached());
         assert_eq!(
-            SocketOutcome::of::<()>(true, &Ok(()), FIVE),
-            SocketOutcome::Connected
+            SocketOutcome::Connected { addr }.to_string(),
+            "connected to 127.0.0.1:80"
         );
     }
 
     #[test]
-    fn sub_second_deadlines_are_shown_in_milliseconds() {
+    fn read_ends_and_durations() {
+        assert!(ReadEnd::Quiet.to_string().contains("250 ms"));
+        assert!(ReadEnd::Failed {
+            errno: libc::ECONNRESET
+        }
+        .to_string()
+        .contains("ECONNRESET"));
         assert_eq!(seconds(Duration::from_millis(250)), "250 ms");
         assert_eq!(seconds(Duration::from_secs(5)), "5 s");
+        assert_eq!(shown(b"a\xffb"), "a\\xffb");
+        assert_eq!(shown("é".as_bytes()), "é");
     }
 }

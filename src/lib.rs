@@ -2,8 +2,8 @@
 //! container or in a virtual machine, by which of its two channels — a System V
 //! shared-memory segment and a TCP socket — the client can reach.
 //!
-//! Layers: a safe core (`error`, `fd`, `shm`, `net`, `info_file`, `server`,
-//! `client`), the C ABI in `ffi`, and the generated headers in `include/` that
+//! Layers: a safe core (`error`, `fd`, `shm`, `net`, `info_file`, `server`;
+//! the client's `announce`, `outcome`, `reach`, `client`), the C ABI in `ffi`, and the generated headers in `include/` that
 //! add the course's C++ API on top of the C functions.
 //!
 //! `explain` names why each server was classified as it was; the programs
@@ -11,6 +11,7 @@
 
 #![warn(missing_docs)]
 
+pub mod announce;
 pub mod client;
 pub mod error;
 pub mod explain;
@@ -18,6 +19,8 @@ pub mod fd;
 pub mod ffi;
 pub mod info_file;
 pub mod net;
+pub mod outcome;
+pub mod reach;
 pub mod server;
 pub mod shm;
 mod signals;

@@ -249,184 +249,6 @@ pub fn await_peer_close(fd: RawFd, timeout: Duration) -> Result<bool> {
     }
 }
 
-/// Starts connects to every address and waits — all together, under one
-/// deadline — until each has connected or failed. Result `i` belongs to
-/// `addrs[i]`; connected sockets are left non-blocking.
-pub fn connect_all(addrs: &[SocketAddrV4], timeout: Duration) -> Vec<Result<OwnedFd>> {
-    let deadline = deadline_after(timeout);
-    let mut results: Vec<Option<Result<OwnedFd>>> = Vec::with_capacity(addrs.len());
-    let mut pending: Vec<(usize, OwnedFd)> = Vec::new();
-    for (i, addr) in addrs.iter().enumerate() {
-        match start_connect(*addr) {
-            Ok(Started::Connected(sock)) => results.push(Some(Ok(sock))),
-            Ok(Started::InProgress(sock)) => {
-                results.push(None);
-                pending.push((i, sock));
-            }
-            Err(e) => results.push(Some(Err(e))),
-        }
-    }
-    while !pending.is_empty() {
-        let mut write = FdSet::new();
-        for (_, sock) in &pending {
-            write.insert(sock.as_raw_fd());
-        }
-        match select_until(&mut FdSet::new(), &mut write, deadline) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                for (i, _) in pending.drain(..) {
-                    results[i] = Some(Err(e.clone()));
-                }
-                break;
-            }
-        }
-        let (ready, waiting): (Vec<_>, Vec<_>) = pending
-            .into_iter()
-            .partition(|(_, sock)| write.contains(sock.as_raw_fd()));
-        pending = waiting;
-        for (i, sock) in ready {
-            results[i] = Some(match socket_error(sock.as_raw_fd()) {
-                Ok(0) => Ok(sock),
-                Ok(errno) => Err(Error::sys("connect", errno)),
-                Err(e) => Err(e),
-            });
-        }
-    }
-    for (i, _) in pending {
-        results[i] = Some(Err(Error::sys("connect", libc::ETIMEDOUT)));
-    }
-    results
-        .into_iter()
-        .map(|r| r.expect("every connect settled"))
-        .collect()
-}
-
-enum Started {
-    Connected(OwnedFd),
-    InProgress(OwnedFd),
-}
-
-fn start_connect(addr: SocketAddrV4) -> Result<Started> {
-    let sock = tcp_socket(true)?;
-    let sa = sockaddr(addr);
-    // SAFETY: sa is a valid sockaddr_in of the given length.
-    let rc = unsafe {
-        libc::connect(
-            sock.as_raw_fd(),
-            (&sa as *const libc::sockaddr_in).cast(),
-            std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t,
-        )
-    };
-    if rc == 0 {
-        return Ok(Started::Connected(sock));
-    }
-    let err = Error::last("connect");
-    match err.errno() {
-        libc::EINPROGRESS | libc::EINTR => Ok(Started::InProgress(sock)),
-        _ => Err(err),
-    }
-}
-
-fn socket_error(fd: RawFd) -> Result<i32> {
-    let mut err: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: err/len describe a writable c_int.
-    check("getsockopt(SO_ERROR)", unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_ERROR,
-            (&mut err as *mut libc::c_int).cast(),
-            &mut len,
-        )
-    })?;
-    Ok(err)
-}
-
-/// Reads one message from each socket, all together under one deadline:
-/// up to end-of-stream or a NUL, at most `MAX_SOCKET_MESSAGE` bytes each.
-/// A socket that stays silent until the deadline yields what it sent so far
-/// (usually nothing) as `Err(ETIMEDOUT)`.
-pub fn read_messages(fds: &[RawFd], timeout: Duration) -> Vec<Result<String>> {
-    let deadline = deadline_after(timeout);
-    let mut bufs: Vec<Vec<u8>> = vec![Vec::new(); fds.len()];
-    let mut results: Vec<Option<Result<String>>> = vec![None; fds.len()];
-    // A descriptor that is not open (a stale or uninitialised record from C)
-    // fails here, before it can size the select bitmap.
-    let mut open: Vec<usize> = Vec::with_capacity(fds.len());
-    for (i, &fd) in fds.iter().enumerate() {
-        // SAFETY: F_GETFD only queries the descriptor table.
-        if fd < 0 || unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
-            results[i] = Some(Err(Error::sys("recv", libc::EBADF)));
-        } else {
-            open.push(i);
-        }
-    }
-    let mut chunk = vec![0u8; 16 * 1024];
-    while !open.is_empty() {
-        let mut read = FdSet::new();
-        for &i in &open {
-            read.insert(fds[i]);
-        }
-        match select_until(&mut read, &mut FdSet::new(), deadline) {
-            Ok(0) => break,
-            Ok(_) => {}
-            Err(e) => {
-                for i in open.drain(..) {
-                    results[i] = Some(Err(e.clone()));
-                }
-                break;
-            }
-        }
-        open.retain(|&i| {
-            if !read.contains(fds[i]) {
-                return true;
-            }
-            let room = MAX_SOCKET_MESSAGE - bufs[i].len();
-            let want = room.min(chunk.len());
-            // SAFETY: chunk is writable for `want` bytes.
-            let n = retry_eintr(|| unsafe {
-                libc::recv(fds[i], chunk.as_mut_ptr().cast(), want, libc::MSG_DONTWAIT)
-            });
-            if n < 0 {
-                let err = Error::last("recv");
-                if err.errno() == libc::EAGAIN {
-                    return true;
-                }
-                results[i] = Some(Err(err));
-                return false;
-            }
-            let got = &chunk[..n as usize];
-            let nul = got.iter().position(|&b| b == 0);
-            bufs[i].extend_from_slice(&got[..nul.unwrap_or(got.len())]);
-            let done = n == 0 || nul.is_some() || bufs[i].len() >= MAX_SOCKET_MESSAGE;
-            if done {
-                results[i] = Some(Ok(clean_message(&bufs[i])));
-            }
-            !done
-        });
-    }
-    for i in open {
-        results[i] = Some(if bufs[i].is_empty() {
-            Err(Error::sys("recv", libc::ETIMEDOUT))
-        } else {
-            Ok(clean_message(&bufs[i]))
-        });
-    }
-    results
-        .into_iter()
-        .map(|r| r.expect("every read settled"))
-        .collect()
-}
-
-/// Strips trailing NULs and whitespace; invalid UTF-8 is replaced.
-fn clean_message(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    text.trim_end_matches(|c: char| c == '\0' || c.is_whitespace())
-        .to_owned()
-}
-
 /// The C library's name for an errno value, for explanations.
 pub fn errno_name(errno: i32) -> String {
     // SAFETY: strerrorname_np returns a static string or NULL.
@@ -456,24 +278,16 @@ mod tests {
     #[test]
     fn connect_send_and_read_round_trip() {
         let (l, addr) = loopback_listener();
-        let mut socks = connect_all(&[addr], Duration::from_secs(5));
-        let client = socks.remove(0).unwrap();
+        let client = std::net::TcpStream::connect(addr).unwrap();
         let conn = accept_within(l.as_raw_fd(), Duration::from_secs(5))
             .unwrap()
             .unwrap();
         send_all_and_finish(conn.as_raw_fd(), b"hello\n").unwrap();
-        let msgs = read_messages(&[client.as_raw_fd()], Duration::from_secs(5));
-        assert_eq!(msgs[0].as_deref().unwrap(), "hello");
+        use std::os::fd::AsFd;
+        let msgs = crate::reach::read_all(&[client.as_fd()], Duration::from_secs(5));
+        assert_eq!(msgs[0].message.as_deref(), Some(&b"hello"[..]));
         drop(client);
         assert!(await_peer_close(conn.as_raw_fd(), Duration::from_secs(5)).unwrap());
-    }
-
-    #[test]
-    fn refused_connect_is_an_outcome() {
-        let (l, addr) = loopback_listener();
-        drop(l);
-        let r = connect_all(&[addr], Duration::from_secs(5));
-        assert_eq!(r[0].as_ref().unwrap_err().errno(), libc::ECONNREFUSED);
     }
 
     #[test]
@@ -482,34 +296,6 @@ mod tests {
         assert!(accept_within(l.as_raw_fd(), Duration::from_millis(20))
             .unwrap()
             .is_none());
-    }
-
-    #[test]
-    fn flood_is_bounded() {
-        let (l, addr) = loopback_listener();
-        let client = connect_all(&[addr], Duration::from_secs(5))
-            .remove(0)
-            .unwrap();
-        let conn = accept_within(l.as_raw_fd(), Duration::from_secs(5))
-            .unwrap()
-            .unwrap();
-        let writer = std::thread::spawn(move || {
-            let big = vec![b'x'; 1 << 20];
-            let _ = send_all_and_finish(conn.as_raw_fd(), &big);
-        });
-        let msgs = read_messages(&[client.as_raw_fd()], Duration::from_secs(5));
-        assert_eq!(msgs[0].as_ref().unwrap().len(), MAX_SOCKET_MESSAGE);
-        drop(client);
-        writer.join().unwrap();
-    }
-
-    #[test]
-    fn descriptor_that_is_not_open_fails_without_waiting() {
-        let start = std::time::Instant::now();
-        let r = read_messages(&[i32::MAX - 1, -5], Duration::from_secs(5));
-        assert_eq!(r[0].as_ref().unwrap_err().errno(), libc::EBADF);
-        assert_eq!(r[1].as_ref().unwrap_err().errno(), libc::EBADF);
-        assert!(start.elapsed() < Duration::from_secs(1));
     }
 
     #[test]

@@ -206,12 +206,11 @@ impl Attachment {
         message_in(self.bytes())
     }
 
-    /// Gives up ownership, leaving the segment attached (found again and
-    /// detached by `detach_leaked`).
-    pub fn leak(self) -> i32 {
-        let id = self.shmid;
-        std::mem::forget(self);
-        id
+    /// The bytes before the first NUL, bounded by the segment size.
+    pub fn message_bytes(&self) -> Vec<u8> {
+        let bytes = self.bytes();
+        let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
+        bytes[..end].to_vec()
     }
 }
 
@@ -222,104 +221,49 @@ impl Drop for Attachment {
     }
 }
 
-/// What the client found when it looked for a server's segment.
+/// What the client found when it looked for a server's segment: the key
+/// (when `ftok` succeeded), the outcome, and the attachment when there is one.
 #[derive(Debug)]
-pub enum ShmProbe {
-    /// Attached: the segment is reachable from here.
-    Attached(Attachment),
-    /// Not reachable; the failing call and its errno say why (ftok: the path
-    /// does not exist here; shmget ENOENT: no such key; EACCES: permission).
-    Unreachable(Error),
+pub struct ShmProbe {
+    /// `ftok(path, proj_id)`, when it succeeded.
+    pub key: Option<libc::key_t>,
+    /// What happened.
+    pub outcome: crate::outcome::ShmOutcome,
+    /// The read-only attachment, when the outcome is `Attached`.
+    pub attachment: Option<Attachment>,
 }
 
 /// Looks for the segment `ftok(path, proj_id)` WITHOUT creating it, and
-/// attaches it read-only.
-pub fn probe(path: &str, proj_id: i32) -> ShmProbe {
-    let attempt = || -> Result<Attachment> {
-        let key = key_for(path, proj_id)?;
-        // SAFETY: plain syscall; no IPC_CREAT, so nothing is created.
-        let id = check("shmget", unsafe { libc::shmget(key, 0, 0) })?;
-        Attachment::attach(id, true)
+/// attaches it read-only. Any proj id is passed to glibc's `ftok` as is (it
+/// uses the low 8 bits, 0 included), so the key is the one a foreign server
+/// computed with the same arguments.
+pub fn probe(path: &std::ffi::CStr, proj_id: i32) -> ShmProbe {
+    use crate::outcome::{ShmOutcome, ShmStep};
+    let failed = |key, outcome| ShmProbe {
+        key,
+        outcome,
+        attachment: None,
     };
-    match attempt() {
-        Ok(att) => ShmProbe::Attached(att),
-        Err(e) => ShmProbe::Unreachable(e),
+    // SAFETY: path is NUL-terminated.
+    let key = unsafe { libc::ftok(path.as_ptr(), proj_id) };
+    if key == -1 {
+        let errno = crate::error::errno();
+        return failed(None, ShmOutcome::FtokFailed { errno });
     }
-}
-
-/// One System V attachment of this process, as `/proc/self/maps` lists it.
-#[derive(Debug, Clone, Copy)]
-struct Mapping {
-    start: usize,
-    len: usize,
-    readable: bool,
-}
-
-/// This process's System V attachments, by segment id.
-///
-/// Linux lists each System V attachment in `/proc/self/maps` as
-/// `/SYSV<key> (deleted)` with the segment id as its inode number.
-fn sysv_mappings() -> Result<std::collections::HashMap<i32, Vec<Mapping>>> {
-    let maps = std::fs::read_to_string("/proc/self/maps")
-        .map_err(|e| Error::from_io("open(/proc/self/maps)", &e))?;
-    let mut by_id: std::collections::HashMap<i32, Vec<Mapping>> = Default::default();
-    for line in maps.lines() {
-        if let Some((id, mapping)) = parse_sysv_mapping(line) {
-            by_id.entry(id).or_default().push(mapping);
-        }
+    // SAFETY: plain syscall; no IPC_CREAT, so nothing is created.
+    let id = unsafe { libc::shmget(key, 0, 0) };
+    if id == -1 {
+        let outcome = ShmOutcome::of_failure(ShmStep::Shmget, crate::error::errno());
+        return failed(Some(key), outcome);
     }
-    Ok(by_id)
-}
-
-/// Detaches one attachment per entry of `shmids` that this process made and
-/// leaked (the C API cannot carry the address in `live_server_info`).
-pub fn detach_leaked(shmids: &[i32]) -> Result<usize> {
-    let wanted: Vec<i32> = shmids.iter().copied().filter(|&id| id >= 0).collect();
-    if wanted.is_empty() {
-        return Ok(0);
+    match Attachment::attach(id, true) {
+        Ok(a) => ShmProbe {
+            key: Some(key),
+            outcome: ShmOutcome::Attached { shmid: id },
+            attachment: Some(a),
+        },
+        Err(e) => failed(Some(key), ShmOutcome::of_failure(ShmStep::Shmat, e.errno())),
     }
-    let mut by_id = sysv_mappings()?;
-    let mut detached = 0;
-    for id in wanted {
-        if let Some(m) = by_id.get_mut(&id).and_then(|v| v.pop()) {
-            // SAFETY: m.start is the start of a live System V attachment of ours.
-            if unsafe { libc::shmdt(m.start as *const libc::c_void) } == 0 {
-                detached += 1;
-            }
-        }
-    }
-    Ok(detached)
-}
-
-/// The messages of segments `shmids`, read through attachments this process
-/// already holds (the ones `Attachment::leak` left): one read of
-/// `/proc/self/maps` for all of them instead of an attach, a fault on a fresh
-/// mapping and a detach per segment. A segment with no readable attachment
-/// here is attached briefly, as `read_message_by_id` does.
-///
-/// The attachments must not be detached by another thread meanwhile (the C
-/// API's contract: the records are the caller's until it disconnects).
-pub fn read_messages_by_id(shmids: &[i32]) -> Vec<Result<String>> {
-    let by_id = sysv_mappings().unwrap_or_default();
-    shmids
-        .iter()
-        .map(|&id| {
-            let held = by_id
-                .get(&id)
-                .and_then(|v| v.iter().find(|m| m.readable && m.len > 0));
-            match held {
-                Some(m) => {
-                    let len = m.len.min(readable_len());
-                    // SAFETY: /proc/self/maps listed this readable mapping of at
-                    // least `len` bytes just now, and nothing of ours unmaps it
-                    // before we are done (see the contract above).
-                    let bytes = unsafe { std::slice::from_raw_parts(m.start as *const u8, len) };
-                    Ok(message_in(bytes))
-                }
-                None => read_message_by_id(id),
-            }
-        })
-        .collect()
 }
 
 /// The NUL-terminated string at the start of `bytes` (all of it without a
@@ -327,29 +271,6 @@ pub fn read_messages_by_id(shmids: &[i32]) -> Vec<Result<String>> {
 fn message_in(bytes: &[u8]) -> String {
     let end = bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len());
     String::from_utf8_lossy(&bytes[..end]).into_owned()
-}
-
-/// `(shmid, mapping)` of a System V mapping line in /proc/self/maps.
-fn parse_sysv_mapping(line: &str) -> Option<(i32, Mapping)> {
-    let mut fields = line.split_ascii_whitespace();
-    let range = fields.next()?;
-    let perms = fields.next()?;
-    let _offset = fields.next()?;
-    let _dev = fields.next()?;
-    let inode = fields.next()?;
-    let path = fields.next()?;
-    if !path.starts_with("/SYSV") {
-        return None;
-    }
-    let (start, end) = range.split_once('-')?;
-    let start = usize::from_str_radix(start, 16).ok()?;
-    let end = usize::from_str_radix(end, 16).ok()?;
-    let mapping = Mapping {
-        start,
-        len: end.checked_sub(start)?,
-        readable: perms.starts_with('r'),
-    };
-    Some((inode.parse().ok()?, mapping))
 }
 
 #[cfg(test)]
@@ -405,34 +326,6 @@ mod tests {
     }
 
     #[test]
-    fn leaked_attachment_is_found_in_maps_and_detached() {
-        let seg = private_segment();
-        let id = Attachment::attach(seg.id(), true).unwrap().leak();
-        assert_eq!(detach_leaked(&[id]).unwrap(), 1);
-        assert_eq!(detach_leaked(&[id]).unwrap(), 0);
-    }
-
-    #[test]
-    fn leaked_attachments_are_read_in_place_and_others_attached() {
-        let held = private_segment();
-        held.write_message(b"held").unwrap();
-        let other = private_segment();
-        other.write_message(b"other").unwrap();
-        let id = Attachment::attach(held.id(), true).unwrap().leak();
-        let mapped_before = sysv_mappings().unwrap();
-        let got = read_messages_by_id(&[id, other.id(), -1]);
-        assert_eq!(got[0].as_deref().unwrap(), "held");
-        assert_eq!(got[1].as_deref().unwrap(), "other");
-        assert!(got[2].is_err());
-        // Reading added no attachment and left the held one in place.
-        let mapped_after = sysv_mappings().unwrap();
-        assert_eq!(mapped_after.get(&id).map(Vec::len), Some(1));
-        assert!(!mapped_before.contains_key(&other.id()));
-        assert!(!mapped_after.contains_key(&other.id()));
-        assert_eq!(detach_leaked(&[id]).unwrap(), 1);
-    }
-
-    #[test]
     fn proj_id_with_zero_low_byte_is_refused() {
         assert!(key_for("/", 0).is_err());
         assert!(key_for("/", 256).is_err());
@@ -440,10 +333,50 @@ mod tests {
     }
 
     #[test]
-    fn probe_of_missing_path_names_ftok() {
-        match probe("/nonexistent/isoprobe/path", 7) {
-            ShmProbe::Unreachable(e) => assert_eq!(e.call(), Some("ftok")),
-            ShmProbe::Attached(_) => panic!("attached a segment for a missing path"),
+    fn probe_outcomes_are_typed() {
+        use crate::outcome::ShmOutcome;
+        let p = probe(c"/nonexistent/isoprobe/path", 7);
+        assert_eq!(
+            p.outcome,
+            ShmOutcome::FtokFailed {
+                errno: libc::ENOENT
+            }
+        );
+        assert!(p.key.is_none() && p.attachment.is_none());
+        // A path that exists, with a proj id whose key has no segment here.
+        let dir = crate::testutil::TempDir::new();
+        let path = std::ffi::CString::new(dir.path()).unwrap();
+        let p = probe(&path, 0x5a);
+        assert_eq!(p.outcome, ShmOutcome::NoSuchKey);
+        assert!(p.key.is_some());
+    }
+
+    #[test]
+    fn probe_uses_glibc_ftok_for_every_proj_id() {
+        let dir = crate::testutil::TempDir::new();
+        let path = std::ffi::CString::new(dir.path()).unwrap();
+        for proj in [0, 256, -256, 1, 257] {
+            // SAFETY: path is NUL-terminated.
+            let want = unsafe { libc::ftok(path.as_ptr(), proj) };
+            assert_eq!(probe(&path, proj).key, Some(want), "proj {proj}");
         }
+        assert_eq!(probe(&path, 0).key, probe(&path, 256).key);
+        assert_ne!(probe(&path, 1).key, probe(&path, 0).key);
+    }
+
+    #[test]
+    fn probe_attaches_an_existing_segment() {
+        let dir = crate::testutil::TempDir::new();
+        let path = std::ffi::CString::new(dir.path()).unwrap();
+        // SAFETY: path is NUL-terminated.
+        let key = unsafe { libc::ftok(path.as_ptr(), 0) };
+        let seg = Segment::create(key).unwrap();
+        seg.write_message(b"zero").unwrap();
+        let p = probe(&path, 0);
+        assert_eq!(
+            p.outcome,
+            crate::outcome::ShmOutcome::Attached { shmid: seg.id() }
+        );
+        assert_eq!(p.attachment.unwrap().message_bytes(), b"zero");
     }
 }

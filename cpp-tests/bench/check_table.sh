@@ -1,7 +1,7 @@
 #!/bin/sh
 # check_table.sh ISOPROBE_BENCH: runs the bench in --quick mode and checks the
 # shape of what it prints (never its numbers): the machine line, the table
-# header, at least one well-formed row for each of B1-B5, and the cleanup note.
+# header, at least one well-formed row for each of B1-B7, and the cleanup note.
 set -u
 bench=$1
 out=$(mktemp "${TMPDIR:-/tmp}/isoprobe-bench-smoke.XXXXXX") || exit 1
@@ -14,7 +14,7 @@ awk '
   NR == 1 { if ($0 !~ /^Machine: nproc=[0-9]+, CPU: .+, kernel: .+/) bad("first line is not the machine line") }
   $0 == "| row | case | result | target | met |" { header = NR }
   header && NR == header + 1 && $0 != "|---|---|---|---|---|" { bad("no separator under the header") }
-  /^\| B[1-5] \|/ {
+  /^\| B[1-7] \|/ {
     if (!header) bad("row before the header")
     n = split($0, cells, " [|] ")
     if ($0 !~ / \|$/ || n != 5) bad("malformed row: " $0)
@@ -24,7 +24,7 @@ awk '
   /^- cleanup: every segment was removed by its server; temporary directory removed/ { clean = 1 }
   END {
     if (!header) bad("no table header")
-    for (i = 1; i <= 5; i++) if (!seen["B" i]) bad("no B" i " row")
+    for (i = 1; i <= 7; i++) if (!seen["B" i]) bad("no B" i " row")
     if (!clean) bad("no clean cleanup note")
     exit failed
   }

@@ -9,10 +9,15 @@
 //       per server, next to a minimal C loop doing the same system calls
 //   B4  course_client peak RSS at each N; archive and program sizes
 //   B5  the end-to-end lab (host + container + VM), when a lab runner exists
+//   B6  course_client wall time, 4 lingering host servers (foreign servers
+//       that send, then keep the connection open 10 s)
+//   B7  course_client wall time, 20 black-holed + 2 lingering + 1 normal
+//   B8  Apptainer server start -> info file (lab/run apptainer:1), as root
+//       and unprivileged
 //
 // usage: isoprobe_bench [--quick] [--only B1,B2,...] [--lab-runner PATH]
 //                       [--lab-timeout SECONDS]
-// --quick: one tiny case per row (the ctest smoke test); no B5.
+// --quick: one tiny case per row (the ctest smoke test); no B5, no B8.
 // --serve N DIR: only start the B3 servers and keep them until stdin closes.
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -210,6 +215,80 @@ void bench_b1(Context &ctx) {
                         format_duration_ns(wall) + (correct ? "" : " — wrong output: " + got), "≤ 5.5 s",
                         yes_no(correct && wall <= 5.5e9)});
   }
+}
+
+// ---------------------------------------------------------------- B6 + B7
+
+// Runs course_client on `dir`, which holds `lingering` foreign servers that
+// send and then keep their connection open (cpp-tests/interop/foreign_server.c,
+// style linger), `normal` course_servers and `holes` black-holed servers;
+// adds one row.
+void client_against_lingering(Context &ctx, const std::string &row, const std::string &what, int lingering,
+                              int normal, int holes, const std::string &target, double target_s) {
+  check_interrupted();
+  std::string dir = make_dir(ctx.root + "/" + row);
+  std::string logs = make_dir(ctx.root + "/" + row + "-logs");
+  std::vector<std::unique_ptr<Child>> servers;
+  std::string messages;
+  int files = 0;
+  for (int i = 1; i <= lingering; ++i, ++files) {
+    std::string n = "linger-" + std::to_string(i);
+    std::string shm_path = ctx.root + "/" + row + "-" + n + ".ftok";
+    write_file(shm_path, "ftok names this file\n");
+    servers.push_back(std::make_unique<Child>(
+        std::vector<std::string>{ISOPROBE_FOREIGN_SERVER, "linger", dir, n, shm_path, row + "-shm-" + n,
+                                 row + "-sock-" + n},
+        logs + "/" + n + ".out", logs + "/" + n + ".err"));
+    messages += " " + row + "-shm-" + n + " " + row + "-sock-" + n;
+  }
+  for (int i = 1; i <= normal; ++i, ++files) {
+    KeyPlanner::Key key = ctx.keys->next();
+    std::string n = "normal-" + std::to_string(i);
+    servers.push_back(std::make_unique<Child>(
+        std::vector<std::string>{course_server(), "0", key.path, std::to_string(key.proj_id), n, dir,
+                                 row + "-shm-" + n, row + "-sock-" + n},
+        logs + "/" + n + ".out", logs + "/" + n + ".err"));
+    messages += " " + row + "-shm-" + n + " " + row + "-sock-" + n;
+  }
+  if (!wait_for_files(dir, static_cast<size_t>(files), seconds(30)))
+    throw std::runtime_error(row + ": the servers did not publish");
+  std::vector<BlackHole> black(static_cast<size_t>(holes));
+  for (int j = 0; j < holes; ++j) {
+    KeyPlanner::Key unused = ctx.keys->next();
+    char name[32];
+    std::snprintf(name, sizeof name, "hole-%03d", j);
+    write_file(dir + "/" + name, "127.0.0.1\n" + std::to_string(black[j].port) + "\n" + unused.path + "\n" +
+                                     std::to_string(unused.proj_id) + "\n");
+  }
+  const int64_t t0 = now_ns();
+  Child client({course_client(), dir}, logs + "/client.out", logs + "/client.err");
+  if (!client.wait(seconds(60))) throw std::runtime_error(row + ": course_client did not finish in 60 s");
+  const double wall = static_cast<double>(client.exit_seen_ns() - t0);
+  // Sorted by name: "hole-*" sort before "linger-*" and "normal-*"; holes have no messages.
+  const std::string want = "Total Servers: " + std::to_string(files + holes) + "\nHost: " + std::to_string(files) +
+                           "\nContainer: 0\nVM: " + std::to_string(holes) + "\nMessages:" + messages + "\n";
+  const std::string got = read_file(logs + "/client.out");
+  const bool correct = WIFEXITED(client.status()) && WEXITSTATUS(client.status()) == 0 && got == want;
+  for (auto &s : servers) s->stop();  // SIGTERM ends the linger; each removes its segment
+  progress(row + ": " + format_duration_ns(wall) + (correct ? "" : " (WRONG OUTPUT)"));
+  ctx.rows.push_back({row, what, format_duration_ns(wall) + (correct ? "" : " — wrong output: " + got), target,
+                      yes_no(correct && wall <= target_s * 1e9)});
+}
+
+void bench_b6(Context &ctx) {
+  client_against_lingering(ctx, "B6", "client run (course_client), 4 lingering host servers", 4, 0, 0, "≤ 0.5 s",
+                           0.5);
+}
+
+void bench_b7(Context &ctx) {
+  if (!black_hole_drops_syns(milliseconds(ctx.opt.quick ? 300 : 1500))) {
+    ctx.rows.push_back({"B7", "client run, 20 black-holed + 2 lingering + 1 normal",
+                        "not measured: loopback did not drop SYNs to a full accept queue on this kernel", "≤ 5.5 s",
+                        "—"});
+    return;
+  }
+  client_against_lingering(ctx, "B7", "client run (course_client), 20 black-holed + 2 lingering + 1 normal", 2, 1,
+                           ctx.opt.quick ? 2 : 20, "≤ 5.5 s", 5.5);
 }
 
 // ---------------------------------------------------------------- B2
@@ -694,6 +773,64 @@ void bench_b5(Context &ctx) {
   ctx.rows.push_back({"B5", what, result, target, "—"});
 }
 
+// ---------------------------------------------------------------- B8
+
+// One Apptainer server in the lab (lab/run apptainer:1, plus `extra`):
+// lab/run's "apptainer-1: X s from apptainer run to info file". The first
+// run on a machine also builds the private Debian roots and the images.
+void bench_b8_once(Context &ctx, const std::string &runner, const std::string &how,
+                   const std::vector<std::string> &extra) {
+  const std::string what = "Apptainer server start → info file (apptainer run, " + how + ")";
+  const std::string target = "recorded";
+  std::vector<std::string> argv{runner, "--server", course_server(), "--client", course_client(), "apptainer:1"};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  const int budget = ctx.opt.lab_timeout_s > 0 ? ctx.opt.lab_timeout_s : 600;
+  progress("B8 (" + how + "): running lab/run apptainer:1 (at most " + std::to_string(budget) + " s)");
+  const std::string log = ctx.root + "/b8.log";
+  const int64_t t0 = now_ns();
+  Child lab(argv, log, log + ".err", /*own_group=*/true);
+  const bool finished = lab.wait(seconds(budget));
+  if (!finished) lab.stop();
+  const double total = static_cast<double>((finished ? lab.exit_seen_ns() : now_ns()) - t0) / 1e9;
+  const std::string out = read_file(log), err = read_file(log + ".err");
+  const int code = WIFEXITED(lab.status()) ? WEXITSTATUS(lab.status()) : -1;
+  if (finished && code == 77) {
+    std::string reason = line_after(err, "lab: unavailable: ");
+    if (reason.empty()) reason = line_after(err, "lab: ");
+    progress("B8: Apptainer not available (" + reason + ")");
+    ctx.rows.push_back({"B8", what, "Apptainer not available (" + reason + ")", target, "—"});
+    return;
+  }
+  const double start = seconds_in(out, std::regex(R"(apptainer-1: ([0-9.]+) s from apptainer run to info file)"));
+  if (!finished || code != 0 || std::isnan(start)) {
+    progress("B8: the lab failed; its output:\n" + out + "\n" + err);
+    ctx.rows.push_back({"B8", what,
+                        finished ? "lab failed (exit " + std::to_string(code) + ")"
+                                 : "lab timed out after " + std::to_string(budget) + " s",
+                        target, "**no**"});
+    return;
+  }
+  std::string result = fixed(start, 2) + " s; lab start → exit " + fixed(total, 1) + " s";
+  const double built = seconds_in(err + out, std::regex(R"(built the course image .* in ([0-9.]+) s)"));
+  if (!std::isnan(built)) result += " (incl. building the course image, " + fixed(built, 1) + " s)";
+  progress("B8 (" + how + "): " + result);
+  ctx.rows.push_back({"B8", what, result, target, "—"});
+  const std::string line = line_after(out, "apptainer: ");
+  if (!line.empty() && how == "root") ctx.notes.push_back("B8 Apptainer: " + line);
+}
+
+void bench_b8(Context &ctx) {
+  std::string runner = find_lab_runner(ctx.opt);
+  if (ctx.opt.quick || runner.size() < 8 || runner.compare(runner.size() - 8, 8, "/lab/run") != 0) {
+    ctx.rows.push_back({"B8", "Apptainer server start → info file",
+                        ctx.opt.quick ? "not run in --quick mode" : "needs lab/run", "recorded", "—"});
+    return;
+  }
+  bench_b8_once(ctx, runner, "root", {});
+  if (geteuid() == 0)
+    bench_b8_once(ctx, runner, "unprivileged: nobody, user-namespace mode", {"--apptainer-as", "nobody"});
+}
+
 // --serve: a farm for profiling a client by hand.
 int serve(Context &ctx) {
   try {
@@ -733,7 +870,7 @@ Options parse_options(int argc, char **argv) {
       o.serve_n = static_cast<size_t>(std::atol(value().c_str()));
       o.serve_dir = value();
     } else if (a == "-h" || a == "--help") {
-      std::cout << "usage: isoprobe_bench [--quick] [--only B1,B2,B3,B4,B5] [--lab-runner PATH] [--lab-timeout S]\n"
+      std::cout << "usage: isoprobe_bench [--quick] [--only B1,B2,B3,B4,B5,B6,B7,B8] [--lab-runner PATH] [--lab-timeout S]\n"
                    "       isoprobe_bench --serve N DIR   (N host servers in DIR until stdin closes: profile a\n"
                    "                                       client against them, e.g. strace -c course_client DIR)\n";
       std::exit(0);
@@ -777,6 +914,9 @@ int main(int argc, char **argv) {
       if (ctx.opt.wants("B2")) bench_b2(ctx);
       if (ctx.opt.wants("B3") || ctx.opt.wants("B4")) bench_b3_b4(ctx);
       if (ctx.opt.wants("B5")) bench_b5(ctx);
+      if (ctx.opt.wants("B6")) bench_b6(ctx);
+      if (ctx.opt.wants("B7")) bench_b7(ctx);
+      if (ctx.opt.wants("B8")) bench_b8(ctx);
     } catch (const std::exception &e) {
       // A Ctrl-C reaches the servers too; what failed then is a consequence.
       if (interrupted()) {

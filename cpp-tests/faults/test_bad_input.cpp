@@ -29,6 +29,8 @@ namespace {
 
 // Every malformed info file is counted as unreachable (VM) with one warning
 // naming it and its problem; the good server next to them is unaffected.
+// (The spellings the world uses — CRLF, no final newline, a host name, an
+// IPv6 literal — are accepted: the interop suite covers them.)
 TEST(BadInput, MalformedInfoFilesAreCountedUnreachableWithOneWarningEach) {
   TempDir dir, capture;
   Snapshot leak_check({dir.path()});
@@ -44,18 +46,17 @@ TEST(BadInput, MalformedInfoFilesAreCountedUnreachableWithOneWarningEach) {
   std::map<std::string, std::pair<std::string, std::string>> bad = {
       // name -> (content, word the warning must contain)
       {"bad-empty", {"", "empty"}},
-      {"bad-truncated", {good.ip + "\n" + port + "\n" + path + "\n" + proj, "truncated"}},
-      {"bad-truncated-early", {good.ip + "\n12", "truncated"}},
-      {"bad-garbage", {garbage, "UTF-8"}},
+      {"bad-truncated-early", {good.ip + "\n12", "2 lines"}},
+      {"bad-garbage", {garbage, "NUL byte"}},
       {"bad-10MB", {huge, "longer than"}},
       {"bad-port-0", {info_text(good.ip, 0, path, 31), "port"}},
       {"bad-port-70000", {good.ip + "\n70000\n" + path + "\n" + proj + "\n", "port"}},
       {"bad-port-abc", {good.ip + "\nabc\n" + path + "\n" + proj + "\n", "port"}},
-      {"bad-ip-v6", {"::1\n" + port + "\n" + path + "\n" + proj + "\n", "IPv4"}},
-      {"bad-ip-hostname", {"localhost\n" + port + "\n" + path + "\n" + proj + "\n", "IPv4"}},
-      {"bad-ip-999", {"999.1.1.1\n" + port + "\n" + path + "\n" + proj + "\n", "IPv4"}},
+      {"bad-ip-999", {"999.1.1.1\n" + port + "\n" + path + "\n" + proj + "\n", "not an IP address"}},
+      {"bad-ip-spaces", {"1.2 .3.4\n" + port + "\n" + path + "\n" + proj + "\n", "not an IP address"}},
+      {"bad-blank-line-inside", {good.ip + "\n\n" + port + "\n" + path + "\n" + proj + "\n", "5 lines"}},
+      {"bad-proj-word", {good.ip + "\n" + port + "\n" + path + "\nten\n", "proj id"}},
       {"bad-extra-lines", {info_text(good.ip, good.port, path, 31) + "extra\n", "5 lines"}},
-      {"bad-crlf", {good.ip + "\r\n" + port + "\r\n" + path + "\r\n" + proj + "\r\n", "CR"}},
   };
   for (const auto &b : bad) isoprobe_test::write_file(dir.file(b.first), b.second.first);
 
@@ -254,6 +255,9 @@ TEST_F(ServerBadInput, InfoDirectoryOnAReadOnlyMount) {
   // that even root gets EROFS.
   if (!run_timed({"/usr/bin/unshare", "-rm", "true"}, std::chrono::seconds(10)).finished.exited_with(0))
     GTEST_SKIP() << "unshare -rm is not available here (no user/mount namespaces)";
+  // Minimal images (a Debian "essential" root in Apptainer) have no mount(8).
+  if (access("/usr/bin/mount", X_OK) != 0 && access("/bin/mount", X_OK) != 0)
+    GTEST_SKIP() << "mount(8) is not installed here";
   for (const auto &program : kServerPrograms) {
     std::string exec = "exec";
     for (const auto &a : args().argv(program)) exec += " '" + a + "'";

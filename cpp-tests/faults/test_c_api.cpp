@@ -100,7 +100,7 @@ TEST(CApi, NullPointersAreRefusedEverywhere) {
 
 live_server_info filled_with(unsigned char byte) {
   live_server_info r;
-  std::memset(&r, byte, sizeof r);
+  std::memset(static_cast<void *>(&r), byte, sizeof r);  // raw bytes, as C could pass them
   return r;
 }
 
@@ -115,7 +115,7 @@ TEST(CApi, UninitialisedRecordsAreRefused) {
   for (unsigned char byte : {0xAB, 0x00, 0x7F, 0xFF}) {
     SCOPED_TRACE("record filled with byte " + std::to_string(byte));
     live_server_info r = filled_with(byte);
-    if (byte == 0) r.info_file_path.data[0] = '\0';
+    if (byte == 0) r.info_file_path.data()[0] = '\0';
     isoprobe_error e;
     auto expect_refusal = [&](isoprobe_status st, const char *what) {
       ++refused;
@@ -154,7 +154,7 @@ TEST(CApi, ForeignSegmentIsNeitherWrittenNorRemoved) {
   ASSERT_GE(foreign, 0);
   live_server_info r = filled_with(0xFF);  // server_fd, client_fd = -1
   r.shmid = foreign;
-  r.info_file_path.data[0] = '\0';
+  r.info_file_path.data()[0] = '\0';
   isoprobe_error e;
   EXPECT_EQ(isoprobe_server_write_to_shm(&r, "overwritten", &e), ISOPROBE_ERROR_INVALID) << e.message;
   EXPECT_EQ(segment_text(foreign), "theirs");
@@ -247,12 +247,12 @@ TEST(CApi, BadServerArgumentsAreErrorReturnsAndLeaveNothing) {
   }
   {
     Case c{"shm path unterminated (one past capacity)", base(), ISOPROBE_ERROR_INVALID, ""};
-    std::memset(c.setup.shm_pathname.data, 'p', sizeof c.setup.shm_pathname.data);
+    std::memset(c.setup.shm_pathname.data(), 'p', sizeof c.setup.shm_pathname);
     cases.push_back(c);
   }
   {
     Case c{"info dir unterminated (one past capacity)", base(), ISOPROBE_ERROR_INVALID, ""};
-    std::memset(c.setup.info_file_directory.data, 'd', sizeof c.setup.info_file_directory.data);
+    std::memset(c.setup.info_file_directory.data(), 'd', sizeof c.setup.info_file_directory);
     cases.push_back(c);
   }
   {

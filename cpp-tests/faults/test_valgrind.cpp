@@ -121,7 +121,7 @@ TEST_F(Valgrind, ClientOnBadInputAndMisbehavingServers) {
   FakeServer silent(FakeServer::Behaviour::HoldSilently);
   FakeServer flood(FakeServer::Behaviour::FloodForever);
   Snapshot leak_check({dir.path()});
-  isoprobe_test::write_file(dir.file("bad-crlf"), "127.0.0.1\r\n1\r\nx\r\n1\r\n");
+  isoprobe_test::write_file(dir.file("bad-crlf-3-lines"), "127.0.0.1\r\n1\r\nx\r\n");
   isoprobe_test::write_file(dir.file("bad-empty"), "");
   isoprobe_test::write_file(dir.file("bad-port"), info_text("127.0.0.1", 70000, dir.path(), 1));
   isoprobe_test::write_file(dir.file("flood"), info_text("127.0.0.1", flood.port(), dir.path(), 116));
@@ -135,7 +135,7 @@ TEST_F(Valgrind, ClientOnBadInputAndMisbehavingServers) {
   Timed missing = run_timed(under_valgrind({ISOPROBE_COURSE_CLIENT, dir.file("missing")}), std::chrono::seconds(60));
   expect_exit(missing.finished.status, 1, "client on a missing directory");
   EXPECT_TRUE(silent.wait_idle(std::chrono::seconds(10)) && flood.wait_idle(std::chrono::seconds(10)));
-  for (const char *name : {"bad-crlf", "bad-empty", "bad-port", "flood", "silent", "fifo", "sub"})
+  for (const char *name : {"bad-crlf-3-lines", "bad-empty", "bad-port", "flood", "silent", "fifo", "sub"})
     isoprobe_test::remove_tree(dir.file(name));
   EXPECT_EQ(reports(), "");
   measure("valgrind client faults", "malformed files, FIFO, subdir, silent + flooding server, missing dir: "

@@ -12,6 +12,10 @@
 #   isolation     host:1 container:1 vm:1 --vm qemu: the container's and the
 #                 VM's segments never show in the host's /proc/sysvipc/shm,
 #                 and afterwards no segment, process, namespace or file is left
+#   apptainer, apptainer-hostdir, apptainer-ipc, apptainer-unprivileged,
+#   apptainer-mixed   real Apptainer: image file -> Container, bound host
+#                 directory -> Host, --ipc -> Container, as nobody, beside
+#                 the other kinds; no loop device or mount left
 #   unprivileged  the host, container and vm-standin cases again under
 #                 "unshare -r", as user nobody, and as nobody inside bwrap:
 #                 each passes or skips with a reason
@@ -154,6 +158,31 @@ expect_nothing_left() {
     note "teardown checked: lab directory, processes in ${#made[@]} namespaces (${made[*]}), host segments"
 }
 
+# expect_no_apptainer_left: no loop device still backs the lab's image and
+# no mount of the host names the lab's directory or the image (Apptainer as
+# root mounts the image through a loop device; both end with its mount
+# namespace). Apptainer tests hold a ctest resource lock, so no other test
+# uses the image meanwhile.
+expect_no_apptainer_left() {
+    local sif dir loops mounts
+    sif=$(sed -n 's/^apptainer-sif //p' "$snap/record")
+    dir=$(sed -n 's/^dir //p' "$snap/record")
+    [ -n "$sif" ] || { fail "the record names no Apptainer image"; return; }
+    loops=$(losetup -j "$sif" 2>/dev/null)
+    [ -z "$loops" ] || fail "loop devices still back $sif: $loops"
+    mounts=$(grep -F -e "$dir" -e "$sif" /proc/self/mountinfo)
+    [ -z "$mounts" ] || fail "mounts left: $mounts"
+    note "no loop device backs $(basename "$sif"); no mount names the lab or the image"
+}
+
+# ftok_of_host PATH PROJ: what ftok() gives on the host ("no such file" if none).
+ftok_of_host() {
+    local dev ino
+    IFS=' ' read -r dev ino < <(stat -L -c '%d %i' "$1" 2>/dev/null)
+    [ -n "$ino" ] || { echo "no such file on the host"; return; }
+    printf '%d\n' $(((($2 & 0xff) << 24) | ((dev & 0xff) << 16) | (ino & 0xffff)))
+}
+
 machine_ip=198.18.0.1
 
 case $case_name in
@@ -234,7 +263,7 @@ case $case_name in
             'verdict: +VM: neither channel was reached' \
             'shm: +attached \(shmid [0-9]+\), message "host-1-shm"' \
             'shm: +no such key: shmget' \
-            'socket: +connected, message "container-1-sock"' \
+            'socket: +connected to [0-9.]+:[0-9]+, message "container-1-sock" \(complete at end of stream\)' \
             'socket: +unreachable \(ENETUNREACH\)' \
             'address: +10\.0\.2\.15:'; do
             grep -Eq "$line" <<<"$out" || fail "no explanation line matching /$line/"
@@ -276,6 +305,70 @@ case $case_name in
         fi
         grep -q '^vm: qemu, ' <<<"$out" || fail "the VM was not a QEMU guest"
         expect_nothing_left
+        ;;
+    apptainer)
+        # The course's way: default namespaces, the ftok path a file of the
+        # image. Apptainer shares the IPC namespace, so the segment is in the
+        # host's table; the client misses it because the host has no such file.
+        run_lab apptainer:1
+        expect_line '^apptainer: apptainer version [0-9.]+, sif, as root, default namespaces \(IPC and network shared\)' "real Apptainer"
+        expect_summary "Total Servers: 1" "Host: 0" "Container: 1" "VM: 0" "Messages: apptainer-1-sock"
+        expect_info apptainer-1 "$machine_ip" 5001 /usr/local/bin/course_server 1
+        key=$(record_field apptainer-1 key)
+        [ -n "$key" ] && awk -v k="$key" 'NR > 1 && $1 == k { f = 1 } END { exit !f }' "$snap/host-shm" \
+            || fail "the Apptainer server's segment (key '$key') should be in the host's table (shared IPC namespace)"
+        note "the Apptainer server's segment is in the host's table under key $key; the host's ftok of /usr/local/bin/course_server: $(ftok_of_host /usr/local/bin/course_server 1)"
+        expect_nothing_left
+        expect_no_apptainer_left
+        ;;
+    apptainer-hostdir)
+        # The ftok path in a host directory Apptainer binds: the same file
+        # inside and out, the same IPC namespace: the client counts Host.
+        # isoprobe-client --explain says why.
+        explain=()
+        [ ! -x "$explain_client" ] || explain=(--client "$explain_client" --client-arg --explain)
+        run_lab apptainer:1 --apptainer-ftok host "${explain[@]}"
+        expect_line '^apptainer: .*default namespaces.*; ftok path in the bound host directory' "host-directory variant"
+        got=$(sed -n '/^Total Servers:/,/^Messages:/p' <<<"$out")
+        want=$(printf '%s\n' "Total Servers: 1" "Host: 1" "Container: 0" "VM: 0" "Messages: apptainer-1-shm apptainer-1-sock")
+        [ "$got" = "$want" ] || fail "summary differs: $got"
+        if ((${#explain[@]})); then
+            for line in 'verdict: +Host: both channels were reached' 'shm: +attached \(shmid [0-9]+\), message "apptainer-1-shm"'; do
+                grep -Eq "$line" <<<"$out" || fail "no explanation line matching /$line/"
+            done
+        fi
+        expect_nothing_left
+        expect_no_apptainer_left
+        ;;
+    apptainer-ipc)
+        # The same bound ftok file, but --ipc: the segment is in the
+        # container's own IPC namespace, so the client counts Container.
+        run_lab apptainer:1 --apptainer-ftok host --apptainer-ipc
+        expect_line '^apptainer: .*own IPC namespace \(--ipc\)' "--ipc variant"
+        expect_summary "Total Servers: 1" "Host: 0" "Container: 1" "VM: 0" "Messages: apptainer-1-sock"
+        [ "$(grep -c '^ *-\?[0-9]' "$snap/apptainer-1-shm" 2>/dev/null)" = 1 ] \
+            || fail "the container's IPC namespace should hold exactly its one segment: $(cat "$snap/apptainer-1-shm" "$snap/apptainer-1-shm.err" 2>&1)"
+        key=$(record_field apptainer-1 key)
+        if awk -v k="$key" 'NR > 1 && $1 == k { f = 1 } END { exit !f }' "$snap/host-shm"; then
+            fail "with --ipc the segment (key $key) must not be in the host's table"
+        fi
+        expect_nothing_left
+        expect_no_apptainer_left
+        ;;
+    apptainer-unprivileged)
+        [ "$(id -u)" = 0 ] || { note "SKIP: needs root to run Apptainer as user nobody"; exit 77; }
+        run_lab apptainer:1 --apptainer-as nobody
+        expect_line '^apptainer: .*as nobody \(unprivileged, user-namespace mode\)' "unprivileged Apptainer"
+        expect_summary "Total Servers: 1" "Host: 0" "Container: 1" "VM: 0" "Messages: apptainer-1-sock"
+        expect_nothing_left
+        expect_no_apptainer_left
+        ;;
+    apptainer-mixed)
+        run_lab host:1 container:1 apptainer:2 --vm standin vm:1
+        expect_summary "Total Servers: 5" "Host: 1" "Container: 3" "VM: 1" \
+            "Messages: apptainer-1-sock apptainer-2-sock container-1-sock host-1-shm host-1-sock"
+        expect_nothing_left
+        expect_no_apptainer_left
         ;;
     unprivileged)
         # Each run must pass or skip with a reason; a skip is reported.

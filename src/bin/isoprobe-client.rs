@@ -6,14 +6,16 @@
 //! Exit status: 0 on success, 1 when the directory cannot be read, 2 on a
 //! usage error.
 
-use isoprobe::client::{self, Probe, Summary, CONNECT_TIMEOUT, READ_TIMEOUT};
-use isoprobe::explain::{explain_all, Explanation, ShmOutcome, SocketOutcome};
+use isoprobe::client::{self, Summary, QUIET_PERIOD, RUN_DEADLINE};
+use isoprobe::explain::{explain_all, seconds, shown, Explanation};
 use isoprobe::net::errno_name;
+use isoprobe::outcome::{ReadEnd, ShmOutcome, SocketOutcome};
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
 
 const PROGRAM: &str = "isoprobe-client";
 
@@ -22,8 +24,10 @@ usage: isoprobe-client [--explain | --json] DIR
 
 Reads the info files the servers published in DIR, attaches each server's
 shared-memory segment (never creating one), connects to every server's socket
-(all at once, one 5 s deadline), reads the messages, and classifies each
-server: both channels reached -> Host, one -> Container, none -> VM.
+and reads the messages (all at once, one 5 s deadline; a message is complete
+at end of stream or after 250 ms of quiet), and classifies each server: both
+channels reached -> Host, one -> Container, none -> VM. A refused info file
+counts as VM, with one warning line on stderr.
 
 By default prints exactly the course's summary:
   Total Servers: N
@@ -35,8 +39,9 @@ By default prints exactly the course's summary:
 Options:
   --explain   per server: the info file, the address, the shm key, what each
               channel attempt returned (attached / ENOENT from ftok / no such
-              key / EACCES; connected / refused / timed out / unreachable) and
-              the verdict with its reason; then the summary
+              key / EACCES; connected / refused / timed out / unreachable /
+              name not resolved), how the message ended, and the verdict with
+              its reason; then the summary
   --json      the same as one JSON document
   --help      show this help
   --version   show the version
@@ -56,28 +61,28 @@ enum Mode {
 enum Command {
     Help,
     Version,
-    Run { mode: Mode, dir: String },
+    Run { mode: Mode, dir: PathBuf },
 }
 
 fn parse(args: Vec<OsString>) -> Result<Command, String> {
     let mut mode = None;
-    let mut dir = None;
+    let mut dir: Option<OsString> = None;
     let mut options_done = false;
     for arg in args {
-        let arg = arg
-            .into_string()
-            .map_err(|a| format!("argument {a:?} is not valid UTF-8"))?;
-        let chosen = match arg.as_str() {
+        let text = arg.to_str();
+        let chosen = match text {
             _ if options_done => None,
-            "--help" | "-h" => return Ok(Command::Help),
-            "--version" => return Ok(Command::Version),
-            "--" => {
+            Some("--help" | "-h") => return Ok(Command::Help),
+            Some("--version") => return Ok(Command::Version),
+            Some("--") => {
                 options_done = true;
                 continue;
             }
-            "--explain" => Some(Mode::Explain),
-            "--json" => Some(Mode::Json),
-            a if a.starts_with('-') && a.len() > 1 => return Err(format!("unknown option '{a}'")),
+            Some("--explain") => Some(Mode::Explain),
+            Some("--json") => Some(Mode::Json),
+            _ if arg.as_bytes().starts_with(b"-") && arg.len() > 1 => {
+                return Err(format!("unknown option '{}'", arg.to_string_lossy()))
+            }
             _ => None,
         };
         match chosen {
@@ -89,7 +94,11 @@ fn parse(args: Vec<OsString>) -> Result<Command, String> {
             }
             None => {
                 if let Some(first) = dir.replace(arg.clone()) {
-                    return Err(format!("one directory expected, got '{first}' and '{arg}'"));
+                    return Err(format!(
+                        "one directory expected, got '{}' and '{}'",
+                        first.to_string_lossy(),
+                        arg.to_string_lossy()
+                    ));
                 }
             }
         }
@@ -97,7 +106,7 @@ fn parse(args: Vec<OsString>) -> Result<Command, String> {
     let dir = dir.ok_or("missing DIR, the directory of info files")?;
     Ok(Command::Run {
         mode: mode.unwrap_or(Mode::Summary),
-        dir,
+        dir: PathBuf::from(dir),
     })
 }
 
@@ -118,25 +127,24 @@ fn main() -> ExitCode {
         }
     };
     let output = match mode {
-        Mode::Summary => client::run(&dir, &mut std::io::stderr()).map(|s| s.to_string()),
-        Mode::Explain | Mode::Json => client::probe_dir(&dir, CONNECT_TIMEOUT).map(|probes| {
-            let (explanations, summary) = examine(&probes);
-            drop(probes); // disconnect now: each server is waiting for it
-            if mode == Mode::Explain {
-                render_text(&dir, &explanations, &summary)
-            } else {
-                render_json(&dir, &explanations, &summary)
-            }
-        }),
+        Mode::Summary => client::run(&dir, &mut std::io::stderr()).map(|s| s.to_bytes()),
+        Mode::Explain | Mode::Json => {
+            client::probe_dir(&dir, RUN_DEADLINE, isoprobe::reach::Until::AllRead).map(|probes| {
+                let explanations = explain_all(&probes);
+                let summary = Summary::of(&probes);
+                drop(probes); // disconnect now: each server is waiting for it
+                if mode == Mode::Explain {
+                    render_text(&dir, &explanations, &summary)
+                } else {
+                    render_json(&dir, &explanations, &summary).into_bytes()
+                }
+            })
+        }
     };
     match output {
         Ok(text) => {
             let mut out = std::io::stdout().lock();
-            if out
-                .write_all(text.as_bytes())
-                .and_then(|_| out.flush())
-                .is_err()
-            {
+            if out.write_all(&text).and_then(|_| out.flush()).is_err() {
                 return ExitCode::from(1);
             }
             ExitCode::SUCCESS
@@ -152,67 +160,78 @@ fn main() -> ExitCode {
     }
 }
 
-/// Reads every reached channel, then explains and counts each server.
-fn examine(probes: &[Probe]) -> (Vec<Explanation>, Summary) {
-    let messages = client::collect_messages(probes, READ_TIMEOUT);
-    let environments: Vec<_> = probes.iter().map(Probe::environment).collect();
-    let summary = Summary::new(&environments, &messages);
-    (explain_all(probes, &messages, CONNECT_TIMEOUT), summary)
-}
-
 fn key_text(key: libc::key_t) -> String {
     format!("0x{:08x}", key as u32)
 }
 
-fn duration_text(d: Duration) -> String {
-    if d.subsec_millis() == 0 {
-        format!("{} s", d.as_secs())
-    } else {
-        format!("{} ms", d.as_millis())
-    }
+fn path_text(p: &Path) -> String {
+    shown(p.as_os_str().as_bytes())
 }
 
-fn render_text(dir: &str, servers: &[Explanation], summary: &Summary) -> String {
+/// A message quoted for a person: escaped like a Rust string literal.
+fn message_text(m: &[u8]) -> String {
+    format!("{:?}", shown(m))
+}
+
+fn socket_line(s: &Explanation) -> String {
+    let tail = match (&s.socket, &s.messages.socket, s.messages.socket_end) {
+        (SocketOutcome::Connected { .. }, Some(m), Some(end)) => {
+            format!(", message {} ({end})", message_text(m))
+        }
+        (SocketOutcome::Connected { .. }, None, Some(ReadEnd::Silent)) => {
+            format!(", but no message within {}", seconds(RUN_DEADLINE))
+        }
+        (SocketOutcome::Connected { .. }, None, Some(end)) => format!(", no message ({end})"),
+        _ => String::new(),
+    };
+    format!("{}{tail}", s.socket)
+}
+
+fn render_text(dir: &Path, servers: &[Explanation], summary: &Summary) -> Vec<u8> {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{} info file{} in {dir}; all connects shared one {} deadline",
+        "{} info file{} in {}; all connects and reads shared one {} deadline \
+         (a message is complete at end of stream or after {} of quiet)",
         servers.len(),
         if servers.len() == 1 { "" } else { "s" },
-        duration_text(CONNECT_TIMEOUT)
+        path_text(dir),
+        seconds(RUN_DEADLINE),
+        seconds(QUIET_PERIOD)
     );
     for (i, s) in servers.iter().enumerate() {
-        let _ = writeln!(out, "\n[{}] {}", i + 1, s.path);
+        let _ = writeln!(out, "\n[{}] {}", i + 1, path_text(&s.path));
         match &s.info {
             Err(e) => {
                 let _ = writeln!(out, "    info file: refused: {e}");
             }
             Ok(info) => {
-                let _ = writeln!(out, "    address:   {}:{}", info.ip, info.port);
-                let ftok = format!("ftok({:?}, {})", info.shm_pathname, info.shm_proj_id);
+                let _ = writeln!(out, "    address:   {}", info.address_text());
+                let ftok = format!(
+                    "ftok({}, {})",
+                    message_text(&info.shm_pathname),
+                    info.shm_proj_id
+                );
                 let _ = match s.shm_key {
                     Some(key) => writeln!(out, "    shm key:   {} = {ftok}", key_text(key)),
                     None => writeln!(out, "    shm key:   none, {ftok} failed"),
                 };
                 let shm_msg = match (&s.shm, &s.messages.shm) {
-                    (ShmOutcome::Attached { .. }, Some(m)) => format!(", message {m:?}"),
-                    _ => String::new(),
-                };
-                let _ = writeln!(out, "    shm:       {}{shm_msg}", s.shm);
-                let socket_msg = match (&s.socket, &s.messages.socket) {
-                    (SocketOutcome::Connected, Some(m)) => format!(", message {m:?}"),
-                    (SocketOutcome::Connected, None) => {
-                        format!(", but no message within {}", duration_text(READ_TIMEOUT))
+                    (ShmOutcome::Attached { .. }, Some(m)) => {
+                        format!(", message {}", message_text(m))
                     }
                     _ => String::new(),
                 };
-                let _ = writeln!(out, "    socket:    {}{socket_msg}", s.socket);
+                let _ = writeln!(out, "    shm:       {}{shm_msg}", s.shm);
+                let _ = writeln!(out, "    socket:    {}", socket_line(s));
             }
         }
         let _ = writeln!(out, "    verdict:   {}: {}", s.environment, s.reason());
     }
-    let _ = write!(out, "\n{summary}");
-    out
+    out.push('\n');
+    let mut bytes = out.into_bytes();
+    bytes.extend_from_slice(&summary.to_bytes());
+    bytes
 }
 
 /// A JSON value; `render` writes it with two-space indentation.
@@ -228,6 +247,12 @@ enum Json {
 impl Json {
     fn str(s: impl Into<String>) -> Json {
         Json::Str(s.into())
+    }
+
+    /// Bytes as a JSON string: as they are when UTF-8, else with the other
+    /// bytes written as `\xNN` text (JSON strings are Unicode).
+    fn bytes(b: &[u8]) -> Json {
+        Json::Str(shown(b))
     }
 
     fn opt<T>(value: Option<T>, f: impl FnOnce(T) -> Json) -> Json {
@@ -328,7 +353,7 @@ fn shm_json(s: &Explanation) -> Json {
     fields.extend([
         ("detail", Json::str(s.shm.to_string())),
         ("shmid", shmid),
-        ("message", Json::opt(s.messages.shm.clone(), Json::Str)),
+        ("message", Json::opt(s.messages.shm.as_deref(), Json::bytes)),
     ]);
     Json::Object(fields)
 }
@@ -341,7 +366,31 @@ fn socket_json(s: &Explanation) -> Json {
     fields.extend(failure_fields(s.socket.failure()));
     fields.extend([
         ("detail", Json::str(s.socket.to_string())),
-        ("message", Json::opt(s.messages.socket.clone(), Json::Str)),
+        (
+            "message",
+            Json::opt(s.messages.socket.as_deref(), Json::bytes),
+        ),
+        (
+            "message_end",
+            Json::opt(s.messages.socket_end, |end| {
+                Json::str(match end {
+                    ReadEnd::Eof => "eof",
+                    ReadEnd::Quiet => "quiet",
+                    ReadEnd::Failed { .. } => "failed",
+                    ReadEnd::Silent => "silent",
+                })
+            }),
+        ),
+        (
+            "message_end_errno",
+            Json::opt(
+                match s.messages.socket_end {
+                    Some(ReadEnd::Failed { errno }) => Some(errno),
+                    _ => None,
+                },
+                |e| Json::str(errno_name(e)),
+            ),
+        ),
     ]);
     Json::Object(fields)
 }
@@ -349,18 +398,15 @@ fn socket_json(s: &Explanation) -> Json {
 fn server_json(s: &Explanation) -> Json {
     let info = s.info.as_ref().ok();
     Json::Object(vec![
-        ("info_file", Json::str(&s.path)),
+        ("info_file", Json::bytes(s.path.as_os_str().as_bytes())),
         (
             "info_error",
             Json::opt(s.info.as_ref().err(), |e| Json::str(e.to_string())),
         ),
-        (
-            "address",
-            Json::opt(s.address(), |a| Json::str(a.to_string())),
-        ),
+        ("address", Json::opt(info, |i| Json::str(i.address_text()))),
         (
             "shm_pathname",
-            Json::opt(info, |i| Json::str(&i.shm_pathname)),
+            Json::opt(info, |i| Json::bytes(&i.shm_pathname)),
         ),
         (
             "shm_proj_id",
@@ -374,13 +420,18 @@ fn server_json(s: &Explanation) -> Json {
     ])
 }
 
-fn render_json(dir: &str, servers: &[Explanation], summary: &Summary) -> String {
+fn render_json(dir: &Path, servers: &[Explanation], summary: &Summary) -> String {
     let count = |n: usize| Json::Int(n as i64);
     let doc = Json::Object(vec![
-        ("directory", Json::str(dir)),
+        ("directory", Json::bytes(dir.as_os_str().as_bytes())),
         (
             "connect_timeout_ms",
-            Json::Int(CONNECT_TIMEOUT.as_millis() as i64),
+            Json::Int(RUN_DEADLINE.as_millis() as i64),
+        ),
+        ("deadline_ms", Json::Int(RUN_DEADLINE.as_millis() as i64)),
+        (
+            "quiet_period_ms",
+            Json::Int(QUIET_PERIOD.as_millis() as i64),
         ),
         (
             "servers",
@@ -395,7 +446,7 @@ fn render_json(dir: &str, servers: &[Explanation], summary: &Summary) -> String 
                 ("vm", count(summary.vm)),
                 (
                     "messages",
-                    Json::Array(summary.messages.iter().map(Json::str).collect()),
+                    Json::Array(summary.messages.iter().map(|m| Json::bytes(m)).collect()),
                 ),
             ]),
         ),

@@ -41,7 +41,8 @@ namespace course {
 }  // namespace isoprobe
 
 /** Reads the info files in the directory (sorted by name), attaches each
- *  segment, connects to each socket (5 s for all together), and appends one
+ *  segment, connects to each socket and reads the servers that already
+ *  send (one 5 s deadline for all together), and appends one
  *  live_server_info per file. Returns the number of servers found. */
 inline int count_servers(const std::string &client_files_directory, std::vector<live_server_info> &servers) {
   isoprobe_cxx_collector collector = {&servers, false};
@@ -87,7 +88,8 @@ inline void get_message_from_shm(const live_server_info &server, std::string &ms
   msg.assign(buf);
 }
 
-/** Closes every socket and detaches every segment (never removes one). */
+/** Closes every socket and detaches the attachments count_servers made for
+ *  these records (never one the program made itself; never removes a segment). */
 inline void disconnect(const std::vector<live_server_info> &servers) {
   isoprobe_error e;
   if (isoprobe_client_disconnect(const_cast<live_server_info *>(servers.data()), servers.size(), &e) != ISOPROBE_OK) {

@@ -12,6 +12,14 @@
  * they write through const_cast (the objects passed are never const objects
  * in the course's workflow).
  */
+#if __cplusplus >= 201703L
+static_assert(std::is_aggregate<server_setup_information>::value,
+              "server_setup_information s = {port, shm_pathname, proj_id, info_file_name, info_file_directory};");
+#endif
+static_assert(std::is_trivially_copyable<server_setup_information>::value &&
+                  std::is_standard_layout<server_setup_information>::value,
+              "server_setup_information is plain data");
+
 namespace isoprobe {
 namespace course {
 [[noreturn]] inline void fail_server(live_server_info &server, const isoprobe_error &e) {

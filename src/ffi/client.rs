@@ -1,18 +1,25 @@
 //! The client's C functions (declared in `client.h`).
 
 use super::error::{isoprobe_error, isoprobe_status};
-use super::panic::{boundary, c_str, deref, print_c, Failure};
-use super::string::IsoprobeString;
+use super::held;
+use super::panic::{boundary, deref, print_bytes, Failure};
+use super::string::{IsoprobeString, ISOPROBE_STRING_CAPACITY};
 use super::types::live_server_info;
 use crate::client::{self, Environment, Messages, Summary};
 use crate::error::Error;
+use crate::outcome::{ReadEnd, SocketRead};
 use libc::{c_char, c_uint, c_void};
-use std::os::fd::IntoRawFd;
+use std::ffi::{CStr, OsStr};
+use std::os::fd::BorrowedFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::Path;
 use std::time::Duration;
 
-/// Default bound on connecting to all servers together: 5 s, as the course asks.
+/// Default deadline of `isoprobe_client_count_servers`: 5 s, as the course
+/// asks, for every connect and every read of the connected servers together.
 pub const ISOPROBE_CONNECT_TIMEOUT_MS: c_uint = 5_000;
-/// Default bound on reading the socket messages (all servers together).
+/// Default bound on reading the socket messages that
+/// `isoprobe_client_count_servers` did not already read (all together).
 pub const ISOPROBE_READ_TIMEOUT_MS: c_uint = 5_000;
 /// Longest socket message the client reads; a buffer of this plus one byte
 /// always suffices for `isoprobe_client_get_message_from_socket`.
@@ -27,13 +34,45 @@ const OK: isoprobe_status = isoprobe_status::ISOPROBE_OK;
 pub type isoprobe_server_callback =
     Option<unsafe extern "C" fn(context: *mut c_void, server: *const live_server_info)>;
 
+/// A path argument from C, as the bytes it is.
+fn c_path<'a>(p: *const c_char, what: &'static str) -> Result<&'a Path, Failure> {
+    if p.is_null() {
+        return Err(Failure::Null(what));
+    }
+    // SAFETY: non-NULL C strings are NUL-terminated (C contract).
+    let bytes = unsafe { CStr::from_ptr(p) }.to_bytes();
+    Ok(Path::new(OsStr::from_bytes(bytes)))
+}
+
+/// `bytes` (no NUL: they come from a path) as an isoprobe_string.
+fn string_of_bytes(what: &str, bytes: &[u8]) -> crate::error::Result<IsoprobeString> {
+    if bytes.len() >= ISOPROBE_STRING_CAPACITY {
+        return Err(Error::invalid(format!(
+            "{what} is {} bytes; at most {} fit",
+            bytes.len(),
+            ISOPROBE_STRING_CAPACITY - 1
+        )));
+    }
+    let mut out = IsoprobeString::empty();
+    for (dst, &src) in out.data.iter_mut().zip(bytes) {
+        *dst = src as c_char;
+    }
+    Ok(out)
+}
+
 /// Reads every info file in `directory` (regular files, dot-files skipped,
 /// sorted by name), attaches each server's segment (never creating one), then
-/// connects to all servers at once, all within `timeout_ms` together (use
-/// ISOPROBE_CONNECT_TIMEOUT_MS). Calls `on_server(context, &info)` once per
-/// file: `client_fd` and `shmid` are -1 for channels not reached. Sockets and
-/// attachments stay open until `isoprobe_client_disconnect`. A malformed info
-/// file gets one warning line on stderr and counts as unreachable.
+/// connects to all servers at once, all within the one deadline `timeout_ms`
+/// (use ISOPROBE_CONNECT_TIMEOUT_MS), and meanwhile reads what the connected
+/// servers send: a message that started to arrive is read to its end (a
+/// message still arriving gets up to 250 ms more); a server that has sent
+/// nothing when the last connect settled is read by
+/// `isoprobe_client_print_server_infos`. Calls
+/// `on_server(context, &info)` once per file: `client_fd` and `shmid` are -1
+/// for channels not reached. Sockets and attachments stay open until
+/// `isoprobe_client_disconnect`; the library keeps each attachment's address
+/// and each socket's message. A malformed info file gets one warning line on
+/// stderr and counts as a server no channel reached (VM).
 /// `*count` (if not NULL) receives the number of servers found.
 #[no_mangle]
 pub extern "C" fn isoprobe_client_count_servers(
@@ -45,25 +84,33 @@ pub extern "C" fn isoprobe_client_count_servers(
     err: *mut isoprobe_error,
 ) -> isoprobe_status {
     boundary(err, || {
-        let dir = c_str(directory, "directory")?;
+        let dir = c_path(directory, "directory")?;
         let on_server = on_server.ok_or(Failure::Null("on_server"))?;
-        let probes = client::probe_dir(dir, Duration::from_millis(timeout_ms.into()))?;
+        let deadline = Duration::from_millis(timeout_ms.into());
+        let probes = client::probe_dir(dir, deadline, crate::reach::Until::Connected)?;
         let found = probes.len();
-        for probe in probes {
+        for mut probe in probes {
             if let Some(line) = client::warning_for(&probe) {
-                print_c(true, &format!("{line}\n"));
+                print_bytes(true, &line);
             }
             let mut info = live_server_info::empty();
-            match IsoprobeString::from_str("info_file_path", &probe.path) {
+            let path = probe.path.as_os_str().as_bytes();
+            match string_of_bytes("info_file_path", path) {
                 Ok(path) => {
                     info.info_file_path = path;
-                    info.client_fd = probe.socket.map_or(-1, IntoRawFd::into_raw_fd);
-                    info.shmid = probe.shm.map_or(-1, |a| a.leak());
+                    let read = probe.read.take();
+                    info.client_fd = probe
+                        .stream
+                        .take()
+                        .map_or(-1, |s| held::hold_socket(s, read));
+                    info.shmid = probe.attachment.take().map_or(-1, held::hold_attachment);
                 }
-                Err(e) => print_c(
-                    true,
-                    &format!("isoprobe: warning: {e}; counted as unreachable\n"),
-                ),
+                Err(e) => {
+                    let mut line = format!("isoprobe: warning: {e}: ").into_bytes();
+                    line.extend_from_slice(path);
+                    line.extend_from_slice(b"; counted as VM\n");
+                    print_bytes(true, &line);
+                }
             }
             // SAFETY: the caller's callback, given its own context and a valid record.
             unsafe { on_server(context, &info) };
@@ -74,6 +121,48 @@ pub extern "C" fn isoprobe_client_count_servers(
         }
         Ok(OK)
     })
+}
+
+/// What each of `fds` sent: the read `count_servers` made when the number
+/// is still its socket, else a fresh read (all together, within `timeout`).
+fn socket_reads(fds: &[libc::c_int], timeout: Duration) -> Vec<SocketRead> {
+    let mut reads: Vec<Option<SocketRead>> = fds.iter().map(|&fd| held::socket_read(fd)).collect();
+    for (read, &fd) in reads.iter_mut().zip(fds) {
+        // SAFETY: F_GETFD only queries the descriptor table.
+        if read.is_none() && unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
+            *read = Some(SocketRead {
+                message: None,
+                end: ReadEnd::Failed { errno: libc::EBADF },
+                received: 0,
+            });
+        }
+    }
+    let missing: Vec<usize> = (0..fds.len()).filter(|&i| reads[i].is_none()).collect();
+    // SAFETY: each number is open (checked just above) and belongs to the
+    // caller's records, which own it until disconnect (C contract).
+    let borrowed: Vec<BorrowedFd<'_>> = missing
+        .iter()
+        .map(|&i| unsafe { BorrowedFd::borrow_raw(fds[i]) })
+        .collect();
+    for (i, read) in missing
+        .into_iter()
+        .zip(crate::reach::read_all(&borrowed, timeout))
+    {
+        reads[i] = Some(read);
+    }
+    reads
+        .into_iter()
+        .map(|r| r.expect("every socket read"))
+        .collect()
+}
+
+/// The message of segment `shmid`: through the library's attachment, else
+/// through a short one.
+fn shm_message(shmid: i32) -> crate::error::Result<Vec<u8>> {
+    match held::shm_message(shmid) {
+        Some(m) => Ok(m),
+        None => Ok(crate::shm::Attachment::attach(shmid, true)?.message_bytes()),
+    }
 }
 
 fn servers_slice<'a>(
@@ -108,33 +197,24 @@ pub extern "C" fn isoprobe_client_print_server_infos(
             .map(|s| s.client_fd)
             .collect();
         let read_timeout = Duration::from_millis(ISOPROBE_READ_TIMEOUT_MS.into());
-        let mut socket_msgs = crate::net::read_messages(&fds, read_timeout).into_iter();
-        // Through the attachments count_servers left, all found at once.
-        let shmids: Vec<_> = servers
-            .iter()
-            .filter(|s| s.shmid >= 0)
-            .map(|s| s.shmid)
-            .collect();
-        let mut shm_msgs = crate::shm::read_messages_by_id(&shmids).into_iter();
+        let mut socket_reads = socket_reads(&fds, read_timeout).into_iter();
         let mut envs = Vec::with_capacity(servers.len());
         let mut msgs = Vec::with_capacity(servers.len());
         for s in servers {
             envs.push(Environment::classify(s.shmid >= 0, s.client_fd >= 0));
+            let read = (s.client_fd >= 0).then(|| socket_reads.next().expect("one read per fd"));
             msgs.push(Messages {
-                shm: (s.shmid >= 0)
-                    .then(|| shm_msgs.next().and_then(|r| r.ok()))
-                    .flatten(),
-                socket: (s.client_fd >= 0)
-                    .then(|| socket_msgs.next().and_then(|r| r.ok()))
-                    .flatten(),
+                shm: (s.shmid >= 0).then(|| shm_message(s.shmid).ok()).flatten(),
+                socket: read.as_ref().and_then(|r| r.message.clone()),
+                socket_end: read.map(|r| r.end),
             });
         }
-        print_c(false, &Summary::new(&envs, &msgs).to_string());
+        print_bytes(false, &Summary::new(&envs, &msgs).to_bytes());
         Ok(OK)
     })
 }
 
-fn copy_out(msg: &str, buf: *mut c_char, capacity: usize) -> Result<(), Failure> {
+fn copy_out(msg: &[u8], buf: *mut c_char, capacity: usize) -> Result<(), Failure> {
     if buf.is_null() {
         return Err(Failure::Null("buf"));
     }
@@ -179,16 +259,15 @@ pub extern "C" fn isoprobe_client_get_message_from_socket(
             ))
             .into());
         }
-        let result =
-            crate::net::read_messages(&[info.client_fd], Duration::from_millis(timeout_ms.into()))
-                .pop()
-                .expect("one result per fd");
-        match result {
-            Ok(msg) => copy_out(&msg, buf, capacity).map(|_| OK),
-            Err(e) if e.errno() == libc::ETIMEDOUT => Err(Failure::Timeout(format!(
+        let read = socket_reads(&[info.client_fd], Duration::from_millis(timeout_ms.into()))
+            .pop()
+            .expect("one result per fd");
+        match (read.message, read.end) {
+            (Some(msg), _) => copy_out(&msg, buf, capacity).map(|_| OK),
+            (None, ReadEnd::Failed { errno }) => Err(Error::sys("recv", errno).into()),
+            (None, _) => Err(Failure::Timeout(format!(
                 "no message within {timeout_ms} ms"
             ))),
-            Err(e) => Err(e.into()),
         }
     })
 }
@@ -207,14 +286,17 @@ pub extern "C" fn isoprobe_client_get_message_from_shm(
         if info.shmid < 0 {
             return Err(Error::invalid("server's segment is not attached (shmid is -1)").into());
         }
-        let msg = crate::shm::read_message_by_id(info.shmid)?;
-        copy_out(&msg, buf, capacity)?;
+        copy_out(&shm_message(info.shmid)?, buf, capacity)?;
         Ok(OK)
     })
 }
 
-/// Closes every server's socket and detaches its segment (never removes it),
-/// then sets `client_fd` and `shmid` to -1: calling it again is a no-op.
+/// Closes every server's socket (first reading what it sent unread, so the
+/// close does not reset the connection) and detaches the attachments
+/// `isoprobe_client_count_servers` made for these records (the library
+/// keeps their addresses; an attachment the program made itself to the
+/// same segment is never touched), then sets `client_fd` and `shmid` to -1:
+/// calling it again is a no-op. Never removes a segment.
 #[no_mangle]
 pub extern "C" fn isoprobe_client_disconnect(
     servers: *mut live_server_info,
@@ -231,10 +313,15 @@ pub extern "C" fn isoprobe_client_disconnect(
             // SAFETY: C passes `n` valid, writable records.
             unsafe { std::slice::from_raw_parts_mut(servers, n) }
         };
-        let shmids: Vec<_> = servers.iter().map(|s| s.shmid).collect();
-        let mut first_error = crate::shm::detach_leaked(&shmids).err();
+        let mut first_error = None;
         for s in servers.iter_mut() {
-            if s.client_fd >= 0 && super::server::is_socket(s.client_fd, None) {
+            if s.shmid >= 0 {
+                held::release_attachment(s.shmid);
+            }
+            let ours = s.client_fd >= 0 && held::release_socket(s.client_fd);
+            if ours || (s.client_fd >= 0 && super::server::is_socket(s.client_fd, None)) {
+                // SAFETY: the record owns the open socket until this close.
+                crate::reach::drain(unsafe { BorrowedFd::borrow_raw(s.client_fd) });
                 if let Err(e) = crate::fd::close_raw(s.client_fd) {
                     first_error.get_or_insert(e);
                 }
@@ -258,11 +345,11 @@ pub extern "C" fn isoprobe_client_run(
     err: *mut isoprobe_error,
 ) -> isoprobe_status {
     boundary(err, || {
-        let dir = c_str(directory, "directory")?;
+        let dir = c_path(directory, "directory")?;
         let mut warnings = Vec::new();
         let summary = client::run(dir, &mut warnings);
-        print_c(true, &String::from_utf8_lossy(&warnings));
-        print_c(false, &summary?.to_string());
+        print_bytes(true, &warnings);
+        print_bytes(false, &summary?.to_bytes());
         Ok(OK)
     })
 }

@@ -12,6 +12,7 @@
 
 pub mod client;
 pub mod error;
+mod held;
 mod panic;
 pub mod server;
 pub mod string;

@@ -77,20 +77,22 @@ pub(crate) fn c_str<'a>(p: *const libc::c_char, what: &'static str) -> Result<&'
         .map_err(|_| Failure::Core(Error::invalid(format!("{what} is not valid UTF-8"))))
 }
 
-/// Prints `text` on C's `stdout`/`stderr` stream, so it interleaves correctly
-/// with the program's own stdio and iostream output.
-pub(crate) fn print_c(to_stderr: bool, text: &str) {
+/// Writes `bytes` on C's `stdout`/`stderr` stream as they are (no
+/// conversion, NUL bytes included), so they interleave correctly with the
+/// program's own stdio output.
+pub(crate) fn print_bytes(to_stderr: bool, bytes: &[u8]) {
     extern "C" {
         static mut stdout: *mut libc::FILE;
         static mut stderr: *mut libc::FILE;
     }
-    let Ok(c) = std::ffi::CString::new(text.replace('\0', "")) else {
+    if bytes.is_empty() {
         return;
-    };
-    // SAFETY: glibc's stdio streams are initialised before main and thread-safe.
+    }
+    // SAFETY: glibc's stdio streams are initialised before main and
+    // thread-safe; bytes is valid for reads of its length.
     unsafe {
         let stream = if to_stderr { stderr } else { stdout };
-        libc::fputs(c.as_ptr(), stream);
+        libc::fwrite(bytes.as_ptr().cast(), 1, bytes.len(), stream);
         libc::fflush(stream);
     }
 }

@@ -1,6 +1,6 @@
 //! `isoprobe_string`: the fixed-capacity, NUL-terminated string that stands
 //! where the course headers had `std::string`. In C it is a plain buffer; the
-//! C++ members the headers add (see cbindgen.toml) make it behave like
+//! C++ members the headers add (src/cxx/isoprobe_string.body.h) make it behave like
 //! `std::string` for assignment, comparison, printing and conversion.
 
 use crate::error::{Error, Result};
