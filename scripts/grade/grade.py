@@ -507,7 +507,7 @@ class Grader:
             os.chown(d, NOBODY, NOBODY)
         return os.path.dirname(mine), ""
 
-    def lab(self, cid, server, static_server, client, kinds, cache):
+    def lab(self, cid, server, static_server, client, kinds, cache, as_root=False):
         labtmp = os.path.join(self.scratch, "labtmp")
         # The lab runs CLIENT INFO_DIR; this one first lets in-place writes end.
         wrapper = os.path.join(self.bin, "settled-" + cid)
@@ -517,14 +517,21 @@ class Grader:
         client = wrapper
         cmd = [os.path.join(self.scratch, "lab", "run"), "--server", server, "--static-server", static_server,
                "--client", client, "--vm", "qemu", "--timeout", "150"]
-        if cache:
+        if as_root:
+            # Apptainer needs a root lab (its image is built and mounted by
+            # root); the student's server then runs as nobody in Apptainer's
+            # user-namespace mode, and the lab uses the real cache.
+            cmd += ["--apptainer-as", "nobody", "--cache", self.args.lab_cache]
+        elif cache:
             cmd += ["--cache", cache]
         cmd += ["%s:1" % k for k in kinds]
         env = ["env", "-i", "PATH=" + PATH, "TMPDIR=" + labtmp, "HOME=" + labtmp, "LANG=C.UTF-8"]
         # Its own IPC namespace: host servers' segments stay out of the
         # machine's; its own /tmp and /dev/shm, like the sandbox.
         private = [os.path.join(self.kit, "private_tmp.sh"), self.scratch, "--"]
-        if IS_ROOT:
+        if as_root:
+            full = ["unshare", "--ipc", "--mount", "--propagation", "private", "--"] + private + env + cmd
+        elif IS_ROOT:
             full = ["unshare", "--ipc", "--mount", "--propagation", "private", "--"] + private + [
                 "setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY, "--clear-groups"] + env + cmd
         else:
@@ -576,9 +583,11 @@ class Grader:
                 vm_reason = "the lab's VM cache cannot be prepared: " + vm_reason
             elif not self.compiled["server_static"][0]:
                 vm_reason = "the server does not link statically for the guest: " + self.compiled["server_static"][1]
+        # The mixed runs are rootless labs: Apptainer (a root lab) only in
+        # its own run.
         kinds = []
         for e in envs:
-            if e == "apptainer" and not has_apptainer:
+            if e == "apptainer":
                 continue
             if e == "vm" and vm_reason:
                 continue
@@ -590,6 +599,11 @@ class Grader:
             cid = "env.server." + e
             if e == "apptainer" and not has_apptainer:
                 self.add(cid, "skip", "lab/run provides no apptainer environment yet")
+            elif e == "apptainer" and not IS_ROOT:
+                self.add(cid, "skip", "Apptainer in the lab needs a root lab (lab/run --apptainer-as); "
+                         "the kit does not run as root")
+            elif e == "apptainer" and self.compiled["server"][0]:
+                jobs.append((cid, mine("server"), mine("server_static"), ref("course_client"), [e], True))
             elif e == "vm" and vm_reason:
                 self.add(cid, "skip", vm_reason)
             elif not self.compiled["server"][0]:
@@ -607,7 +621,7 @@ class Grader:
         os.makedirs(labtmp, exist_ok=True)
         chown_tree(labtmp)
         with concurrent.futures.ThreadPoolExecutor(self.args.jobs) as ex:
-            list(ex.map(lambda j: self.lab(*j, cache), jobs))
+            list(ex.map(lambda j: self.lab(*j[:5], cache, *j[5:]), jobs))
 
     # ------------------------------------------------------------ all
     def grade(self):
