@@ -585,6 +585,16 @@ class Grader:
                 vm_reason = "the server does not link statically for the guest: " + self.compiled["server_static"][1]
         # The mixed runs are rootless labs: Apptainer (a root lab) only in
         # its own run.
+        apptainer_reason = ""
+        if "apptainer" in envs and has_apptainer and IS_ROOT:
+            # The first preparation downloads Debian roots (minutes): here,
+            # under the lab's lock, not inside a lab run's time limit.
+            os.makedirs(self.args.lab_cache, exist_ok=True)
+            r = run(["flock", os.path.join(self.args.lab_cache, ".apptainer.lock"),
+                     os.path.join(REPO, "lab", "apptainer", "prepare.sh"), self.args.lab_cache], 1800)
+            if r.rc != 0:
+                lines = [l for l in (r.err or r.out).splitlines() if l.strip()]
+                apptainer_reason = "the lab cannot prepare Apptainer: " + (lines[-1] if lines else "exit %s" % r.rc)
         kinds = []
         for e in envs:
             if e == "apptainer":
@@ -599,6 +609,8 @@ class Grader:
             cid = "env.server." + e
             if e == "apptainer" and not has_apptainer:
                 self.add(cid, "skip", "lab/run provides no apptainer environment yet")
+            elif e == "apptainer" and apptainer_reason:
+                self.add(cid, "skip", apptainer_reason)
             elif e == "apptainer" and not IS_ROOT:
                 self.add(cid, "skip", "Apptainer in the lab needs a root lab (lab/run --apptainer-as); "
                          "the kit does not run as root")
