@@ -156,6 +156,13 @@ class CServer {
   isoprobe_status write_shm(const char *msg) { return isoprobe_server_write_to_shm(&info_, msg, nullptr); }
   isoprobe_status accept(unsigned timeout_ms) { return isoprobe_server_get_connection(&info_, timeout_ms, nullptr); }
   isoprobe_status send(const char *msg) { return isoprobe_server_write_to_socket(&info_, msg, nullptr); }
+  /// send, then end the stream (as shutdown would) while the server stays up:
+  /// the client reads the whole message at once, without waiting for a quiet period.
+  isoprobe_status send_and_end(const char *msg) {
+    isoprobe_status st = send(msg);
+    if (st == ISOPROBE_OK) ::shutdown(info_.client_fd, SHUT_WR);
+    return st;
+  }
   isoprobe_status shutdown() { return isoprobe_server_shutdown(&info_, nullptr); }
 
   sockaddr_in address() const { return local_address(info_.server_fd); }

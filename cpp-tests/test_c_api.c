@@ -91,6 +91,10 @@ static void *serve_one(void *arg) {
   s->accepted = isoprobe_server_get_connection(s->server, 10000, NULL);
   if (s->accepted != ISOPROBE_OK) return NULL;
   s->sent = isoprobe_server_write_to_socket(s->server, "step-sock", NULL);
+  /* write_to_socket leaves the connection open (shutdown ends it); the
+   * message is complete, so end the stream here while the server stays up
+   * for the checks after the client is done. */
+  shutdown(s->server->client_fd, SHUT_WR);
   struct pollfd p = {s->server->client_fd, POLLIN, 0};
   if (poll(&p, 1, 10000) == 1) s->rest_len = read(s->server->client_fd, s->rest, sizeof s->rest);
   return NULL;

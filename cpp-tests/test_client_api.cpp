@@ -120,11 +120,12 @@ TEST_F(ClientApi, CountServersReachesALiveServerBothWays) {
   auto srv = server("live", 61);
   ASSERT_EQ(srv->publish(), ISOPROBE_OK);
   int fds_before = isoprobe_test::open_fd_count();
+  int held = attach_count(srv->info().shmid);  // the server's own attachment
   std::vector<live_server_info> servers;
   ASSERT_EQ(count_servers(info_dir.path(), servers), 1);
   const live_server_info &c = servers[0];
   EXPECT_EQ(c.shmid, srv->info().shmid) << "the client found the server's segment by key";
-  EXPECT_EQ(attach_count(c.shmid), 1) << "count_servers keeps the segment attached";
+  EXPECT_EQ(attach_count(c.shmid), held + 1) << "count_servers keeps the segment attached";
   ASSERT_GE(c.client_fd, 0);
   EXPECT_EQ(port_of(peer_address(c.client_fd)), port_of(srv->address()));
   EXPECT_EQ(c.info_file_path, info_dir.file("live"));
@@ -205,9 +206,9 @@ TEST_F(ClientApi, PrintClassifiesAndOrdersMessagesExactly) {
   ASSERT_EQ(count_servers(info_dir.path(), servers), 4);
   // The client's connects sit in the listeners' queues: accept and answer.
   ASSERT_EQ(host->accept(5000), ISOPROBE_OK);
-  ASSERT_EQ(host->send("k1"), ISOPROBE_OK);
+  ASSERT_EQ(host->send_and_end("k1"), ISOPROBE_OK);
   ASSERT_EQ(sock_only->accept(5000), ISOPROBE_OK);
-  ASSERT_EQ(sock_only->send("k3"), ISOPROBE_OK);
+  ASSERT_EQ(sock_only->send_and_end("k3"), ISOPROBE_OK);
   EXPECT_EQ(capture_stdout([&] { print_server_infos(servers); }), summary(4, 1, 2, 1, " s1 k1 s2 k3"));
   disconnect(servers);
 }
@@ -219,7 +220,7 @@ TEST_F(ClientApi, PrintThroughTheCApiGoesToCStdout) {
   std::vector<live_server_info> servers;
   ASSERT_EQ(c_count(info_dir.path(), servers, nullptr), ISOPROBE_OK);
   ASSERT_EQ(host->accept(5000), ISOPROBE_OK);
-  ASSERT_EQ(host->send("c-sock\n"), ISOPROBE_OK);
+  ASSERT_EQ(host->send_and_end("c-sock\n"), ISOPROBE_OK);
   std::string out = capture_stdout([&] {
     std::printf("before|");  // stays ahead of the summary: same C stream
     EXPECT_EQ(isoprobe_client_print_server_infos(servers.data(), servers.size(), nullptr), ISOPROBE_OK);
@@ -268,7 +269,7 @@ TEST_F(ClientApi, DescriptorsAboveFdSetsizeWork) {
     EXPECT_GE(servers[0].client_fd, 1024);
     ASSERT_EQ(srv->accept(5000), ISOPROBE_OK);
     EXPECT_GE(srv->info().client_fd, 1024);
-    ASSERT_EQ(srv->send("hk"), ISOPROBE_OK);
+    ASSERT_EQ(srv->send_and_end("hk"), ISOPROBE_OK);
     EXPECT_EQ(capture_stdout([&] { print_server_infos(servers); }), summary(1, 1, 0, 0, " hs hk"));
     disconnect(servers);
   }
@@ -294,7 +295,7 @@ TEST_F(ClientApi, GetMessagesThroughTheCourseApi) {
   std::vector<live_server_info> servers;
   ASSERT_EQ(count_servers(info_dir.path(), servers), 1);
   ASSERT_EQ(srv->accept(5000), ISOPROBE_OK);
-  ASSERT_EQ(srv->send("socket-text"), ISOPROBE_OK);
+  ASSERT_EQ(srv->send_and_end("socket-text"), ISOPROBE_OK);
   std::string msg = "stale";
   get_message_from_shm(servers[0], msg);
   EXPECT_EQ(msg, "shm-text");
@@ -324,7 +325,7 @@ TEST_F(ClientApi, GetMessagesThroughTheCApi) {
   EXPECT_EQ(isoprobe_client_get_message_from_shm(nullptr, buf, sizeof buf, &err), ISOPROBE_ERROR_NULL);
 
   ASSERT_EQ(srv->accept(5000), ISOPROBE_OK);
-  ASSERT_EQ(srv->send("socket-msg \n"), ISOPROBE_OK);
+  ASSERT_EQ(srv->send_and_end("socket-msg \n"), ISOPROBE_OK);
   ASSERT_EQ(isoprobe_client_get_message_from_socket(&s, buf, sizeof buf, 5000, &err), ISOPROBE_OK) << err.message;
   EXPECT_STREQ(buf, "socket-msg") << "trailing whitespace is stripped";
   EXPECT_EQ(isoprobe_client_get_message_from_socket(nullptr, buf, sizeof buf, 10, &err), ISOPROBE_ERROR_NULL);
@@ -341,7 +342,7 @@ TEST_F(ClientApi, SocketMessageTooLongForTheBufferIsRefusedNotTruncated) {
   std::vector<live_server_info> servers;
   ASSERT_EQ(c_count(info_dir.path(), servers, nullptr), ISOPROBE_OK);
   ASSERT_EQ(srv->accept(5000), ISOPROBE_OK);
-  ASSERT_EQ(srv->send("0123456789"), ISOPROBE_OK);
+  ASSERT_EQ(srv->send_and_end("0123456789"), ISOPROBE_OK);
   char buf[8];
   std::memset(buf, 'q', sizeof buf);
   EXPECT_EQ(isoprobe_client_get_message_from_socket(&servers[0], buf, sizeof buf, 5000, nullptr),
@@ -356,17 +357,18 @@ TEST_F(ClientApi, DisconnectClosesDetachesNeverRemovesAndIsIdempotent) {
   auto srv = server("d", 70);
   ASSERT_EQ(srv->publish(), ISOPROBE_OK);
   int fds_before = isoprobe_test::open_fd_count();
+  int held = attach_count(srv->info().shmid);  // the server's own attachment
   std::vector<live_server_info> servers;
   ASSERT_EQ(count_servers(info_dir.path(), servers), 1);
   int sock = servers[0].client_fd;
   int shmid = servers[0].shmid;
   ASSERT_GE(sock, 0);
-  ASSERT_EQ(attach_count(shmid), 1);
+  ASSERT_EQ(attach_count(shmid), held + 1);
   disconnect(servers);
   EXPECT_EQ(servers[0].client_fd, -1);
   EXPECT_EQ(servers[0].shmid, -1);
   EXPECT_EQ(isoprobe_test::open_fd_count(), fds_before);
-  EXPECT_EQ(attach_count(shmid), 0) << "the segment is detached";
+  EXPECT_EQ(attach_count(shmid), held) << "the segment is detached";
   EXPECT_TRUE(isoprobe_test::shm_exists(srv->info().shmid)) << "disconnect removed the server's segment";
   disconnect(servers);  // a second time: nothing left to do
   EXPECT_TRUE(isoprobe_test::shm_exists(srv->info().shmid));
@@ -382,17 +384,18 @@ TEST_F(ClientApi, DisconnectLeavesSegmentsForOtherClients) {
   auto srv = server("d", 71);
   ASSERT_EQ(srv->write_shm("shared"), ISOPROBE_OK);
   ASSERT_EQ(srv->publish(), ISOPROBE_OK);
+  int held = attach_count(srv->info().shmid);  // the server's own attachment
   std::vector<live_server_info> first, second;
   ASSERT_EQ(count_servers(info_dir.path(), first), 1);
   ASSERT_EQ(count_servers(info_dir.path(), second), 1);
-  EXPECT_EQ(attach_count(srv->info().shmid), 2);
+  EXPECT_EQ(attach_count(srv->info().shmid), held + 2);
   disconnect(first);
-  EXPECT_EQ(attach_count(srv->info().shmid), 1) << "exactly one attachment was detached";
+  EXPECT_EQ(attach_count(srv->info().shmid), held + 1) << "exactly one attachment was detached";
   std::string msg;
   get_message_from_shm(second[0], msg);
   EXPECT_EQ(msg, "shared");
   disconnect(second);
-  EXPECT_EQ(attach_count(srv->info().shmid), 0);
+  EXPECT_EQ(attach_count(srv->info().shmid), held);
 }
 
 // --- run -------------------------------------------------------------------------------------

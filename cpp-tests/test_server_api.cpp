@@ -206,15 +206,18 @@ TEST_F(ServerApi, GetConnectionTimesOutWithoutClient) {
 
 // --- write_to_socket -----------------------------------------------------------
 
-TEST_F(ServerApi, WriteToSocketDeliversTheMessageThenEndOfStream) {
+// write_to_socket may be called any number of times; shutdown ends the stream.
+TEST_F(ServerApi, WriteToSocketTwiceThenShutdownDeliversBothThenEndOfStream) {
   CServer server(setup());
   ASSERT_EQ(server.start_status, ISOPROBE_OK);
   int client = connect_to(server.address());
   ASSERT_GE(client, 0);
   ASSERT_EQ(server.accept(5000), ISOPROBE_OK);
-  ASSERT_EQ(server.send("hello-socket"), ISOPROBE_OK);
+  ASSERT_EQ(server.send("hello-"), ISOPROBE_OK);
+  ASSERT_EQ(server.send("socket"), ISOPROBE_OK) << "a second write must not fail";
+  ASSERT_EQ(server.shutdown(), ISOPROBE_OK);
   std::string got;
-  EXPECT_TRUE(read_to_eof(client, got, 5000)) << "no end-of-stream after the message";
+  EXPECT_TRUE(read_to_eof(client, got, 5000)) << "no end-of-stream after shutdown";
   EXPECT_EQ(got, "hello-socket");
   close(client);
 }
@@ -231,6 +234,7 @@ TEST_F(ServerApi, WriteToSocketSendsAMessageLargerThanTheSocketBuffers) {
   bool eof = false;
   std::thread reader([&] { eof = read_to_eof(client, got, 10000); });
   EXPECT_EQ(server.send(big.c_str()), ISOPROBE_OK);
+  EXPECT_EQ(server.shutdown(), ISOPROBE_OK);
   reader.join();
   EXPECT_TRUE(eof);
   EXPECT_EQ(got.size(), big.size());
@@ -486,13 +490,14 @@ TEST_F(ServerApi, CourseApiStepByStep) {
   ASSERT_GE(client, 0);
   EXPECT_EQ(get_connection(server), 0);
   ASSERT_GE(server.client_fd, 0);
-  write_to_socket(server, std::string("course-socket"));
+  write_to_socket(server, std::string("course-"));
+  write_to_socket(server, std::string("socket"));  // again: the connection stays open
+
+  live_server_info before = server;
+  shutdown(server);  // ends the stream
   std::string got;
   EXPECT_TRUE(read_to_eof(client, got, 5000));
   EXPECT_EQ(got, "course-socket");
-
-  live_server_info before = server;
-  shutdown(server);
   EXPECT_FALSE(fd_is_open(before.server_fd));
   EXPECT_FALSE(fd_is_open(before.client_fd));
   EXPECT_FALSE(isoprobe_test::shm_exists(before.shmid));

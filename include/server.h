@@ -29,6 +29,11 @@
 #define ISOPROBE_PEER_CLOSE_TIMEOUT_MS 10000
 
 /**
+ * Bound on one `isoprobe_server_write_to_socket` (5 s).
+ */
+#define ISOPROBE_SEND_TIMEOUT_MS 5000
+
+/**
  * What a server is asked to set up.
  */
 typedef struct server_setup_information {
@@ -89,7 +94,9 @@ isoprobe_status isoprobe_server_get_connection(live_server_info *server,
 
 /**
  * Sends the NUL-terminated `msg` to the connected client (all of it, no
- * SIGPIPE), then half-closes the connection so the client sees its end.
+ * SIGPIPE) within ISOPROBE_SEND_TIMEOUT_MS: a client that does not take it
+ * in time fails the call (`send`, ETIMEDOUT). May be called any number of
+ * times; `isoprobe_server_shutdown` half-closes and closes the connection.
  */
 isoprobe_status isoprobe_server_write_to_socket(const live_server_info *server,
                                                 const char *msg,
@@ -196,7 +203,7 @@ inline int get_connection(const live_server_info &server) {
   isoprobe::course::fail_server(s, e);
 }
 
-/** Sends msg to the connected client, then half-closes the connection. */
+/** Sends msg to the connected client (within ISOPROBE_SEND_TIMEOUT_MS); may be called again. shutdown() ends the stream. */
 inline void write_to_socket(const live_server_info &server, const std::string &msg) {
   live_server_info &s = const_cast<live_server_info &>(server);
   isoprobe_error e = isoprobe::course::invalid_argument("socket message contains a NUL byte");

@@ -2,13 +2,14 @@
 # Installs what building and testing isoprobe needs on Debian/Ubuntu:
 # a C/C++ toolchain, CMake, GoogleTest, pkg-config, and the tools the
 # environment lab uses (util-linux unshare, bubblewrap, iproute2, busybox,
-# inotify-tools, valgrind; mmdebstrap builds the lab's private Debian roots
-# for Apptainer, see lab/apptainer/prepare.sh), and what the grading kit adds
-# (strace, python3). Idempotent; quiet when everything is there.
+# inotify-tools, valgrind; binutils for readelf, which checks the lab's VM
+# kernel; mmdebstrap builds the lab's private Debian roots for Apptainer, see
+# lab/apptainer/prepare.sh), and what the grading kit adds (strace, python3).
+# Idempotent; quiet when everything is there.
 set -euo pipefail
 
 packages=(cmake g++ make libgtest-dev googletest pkg-config git util-linux
-          bubblewrap iproute2 busybox-static inotify-tools valgrind strace procps mmdebstrap python3
+          bubblewrap iproute2 busybox-static inotify-tools valgrind strace procps mmdebstrap binutils python3
           ${ISOPROBE_EXTRA_PACKAGES:-})
 
 missing=()

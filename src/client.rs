@@ -466,10 +466,10 @@ mod tests {
         let dir = TempDir::new();
         let setup = Setup {
             port: 0,
-            shm_pathname: dir.path().to_owned(),
+            shm_pathname: dir.path().into(),
             shm_proj_id: 21,
             info_file_name: "srv".into(),
-            info_file_directory: dir.path().to_owned(),
+            info_file_directory: dir.path().into(),
         };
         let mut server = Server::start(&setup).unwrap();
         server.write_shm("from-shm").unwrap();

@@ -4,8 +4,11 @@
 
 use crate::error::{check, Error, Result};
 use crate::shm::c_path;
+use std::ffi::{CStr, OsStr};
 use std::fmt;
 use std::net::Ipv4Addr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Largest info file the client reads; anything longer is malformed.
@@ -142,19 +145,21 @@ fn canonical_decimal(text: &str) -> Option<i64> {
     }
 }
 
-/// Checks that `name` is a plain file name the client will list.
-pub fn validate_name(name: &str) -> Result<()> {
-    if name.is_empty() || name == "." || name == ".." || name.contains('/') {
+/// Checks that `name` is a plain file name the client will list. Any bytes
+/// but '/' and NUL: the kernel takes them, and so does the client.
+pub fn validate_name(name: &OsStr) -> Result<()> {
+    let bytes = name.as_bytes();
+    if bytes.is_empty() || bytes == b"." || bytes == b".." || bytes.contains(&b'/') {
         return Err(Error::invalid(format!(
             "info_file_name {name:?} is not a plain file name"
         )));
     }
-    if name.starts_with('.') {
+    if bytes.starts_with(b".") {
         return Err(Error::invalid(format!(
             "info_file_name {name:?} starts with '.': the client skips dot-files"
         )));
     }
-    if name.contains('\0') {
+    if bytes.contains(&0) {
         return Err(Error::invalid("info_file_name contains a NUL byte"));
     }
     Ok(())
@@ -169,45 +174,134 @@ pub fn join(dir: &str, name: &str) -> String {
     }
 }
 
-/// A published info file; unlinked on drop.
+/// The info file's exact bytes, as the server writes it: the four lines of
+/// the course, the shm path as the bytes it is (not necessarily UTF-8).
+pub fn announcement(ip: Ipv4Addr, port: u16, shm_pathname: &OsStr, proj_id: i32) -> Vec<u8> {
+    let mut out = format!("{ip}\n{port}\n").into_bytes();
+    out.extend_from_slice(shm_pathname.as_bytes());
+    out.extend_from_slice(format!("\n{proj_id}\n").as_bytes());
+    out
+}
+
+/// A file's identity: its device and inode. A server unlinks its info file
+/// only while the path still names this file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileId {
+    /// `st_dev`.
+    pub dev: u64,
+    /// `st_ino`.
+    pub ino: u64,
+}
+
+impl FileId {
+    /// The identity of the file `path` names now (following symlinks).
+    /// Async-signal-safe.
+    pub fn of_path(path: &CStr) -> Result<FileId> {
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: path is NUL-terminated; st is a valid out-buffer.
+        check("stat", unsafe { libc::stat(path.as_ptr(), &mut st) })?;
+        Ok(FileId::from_stat(&st))
+    }
+
+    /// The identity of the open file `fd`.
+    pub fn of_fd(fd: libc::c_int) -> Result<FileId> {
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: st is a valid out-buffer.
+        check("fstat", unsafe { libc::fstat(fd, &mut st) })?;
+        Ok(FileId::from_stat(&st))
+    }
+
+    #[allow(clippy::unnecessary_cast)] // dev_t/ino_t are not u64 on every target
+    fn from_stat(st: &libc::stat) -> FileId {
+        FileId {
+            dev: st.st_dev as u64,
+            ino: st.st_ino as u64,
+        }
+    }
+}
+
+/// Unlinks `path` if it still names the file `id`; a file already gone, or
+/// replaced by another (a second server of the same name), stays as it is.
+/// Async-signal-safe (no allocation).
+pub fn unlink_if_same(path: &CStr, id: FileId) -> Result<()> {
+    match FileId::of_path(path) {
+        Ok(now) if now == id => {
+            // SAFETY: path is NUL-terminated.
+            match check("unlink", unsafe { libc::unlink(path.as_ptr()) }) {
+                Err(e) if e.errno() != libc::ENOENT => Err(e),
+                _ => Ok(()),
+            }
+        }
+        Ok(_) => Ok(()),
+        Err(e) if matches!(e.errno(), libc::ENOENT | libc::ENOTDIR) => Ok(()),
+        Err(e) => Err(e),
+    }
+}
+
+/// A published info file; unlinked on drop (if it is still this file).
 #[derive(Debug)]
 pub struct PublishedFile {
-    path: String,
+    path: PathBuf,
+    id: FileId,
 }
 
 impl PublishedFile {
     /// Writes `content` to `dir/name` atomically.
-    pub fn publish(dir: &str, name: &str, content: &str) -> Result<PublishedFile> {
+    pub fn publish(dir: &Path, name: &OsStr, content: &[u8]) -> Result<PublishedFile> {
+        PublishedFile::publish_then(dir, name, content, |_, _| {})
+    }
+
+    /// `publish`, calling `before_rename(final path, identity)` once the
+    /// content is written and just before the file becomes visible (whoever
+    /// sees it appear may act at once, e.g. send a signal).
+    pub fn publish_then(
+        dir: &Path,
+        name: &OsStr,
+        content: &[u8],
+        before_rename: impl FnOnce(&Path, FileId),
+    ) -> Result<PublishedFile> {
         validate_name(name)?;
-        if dir.is_empty() {
+        if dir.as_os_str().is_empty() {
             return Err(Error::invalid("info_file_directory is empty"));
         }
         static COUNTER: AtomicU64 = AtomicU64::new(0);
-        let tmp = join(
-            dir,
-            &format!(
-                ".{}.{}.{}.tmp",
-                temp_stem(name),
+        let mut tmp_name = b".".to_vec();
+        tmp_name.extend_from_slice(temp_stem(name.as_bytes()));
+        tmp_name.extend_from_slice(
+            format!(
+                ".{}.{}.tmp",
                 std::process::id(),
                 COUNTER.fetch_add(1, Ordering::Relaxed)
-            ),
+            )
+            .as_bytes(),
         );
-        let path = join(dir, name);
+        let tmp = dir.join(OsStr::from_bytes(&tmp_name));
+        let path = dir.join(name);
         let ctmp = c_path("info file path", &tmp)?;
         let cpath = c_path("info file path", &path)?;
         let tmp_file = TempFile::create(ctmp)?;
-        tmp_file.write_all(content.as_bytes())?;
+        tmp_file.write_all(content)?;
+        let id = {
+            use std::os::fd::AsRawFd;
+            FileId::of_fd(tmp_file.fd.as_raw_fd())?
+        };
+        before_rename(&path, id);
         tmp_file.rename_to(&cpath)?;
-        Ok(PublishedFile { path })
+        Ok(PublishedFile { path, id })
     }
 
     /// The file's path.
-    pub fn path(&self) -> &str {
+    pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// Gives up ownership: the caller unlinks the file (see `remove_path`).
-    pub fn into_path(self) -> String {
+    /// The file's identity.
+    pub fn id(&self) -> FileId {
+        self.id
+    }
+
+    /// Gives up ownership: the caller unlinks the file (see `unlink_if_same`).
+    pub fn into_path(self) -> PathBuf {
         let mut this = std::mem::ManuallyDrop::new(self);
         std::mem::take(&mut this.path)
     }
@@ -215,44 +309,25 @@ impl PublishedFile {
 
 impl Drop for PublishedFile {
     fn drop(&mut self) {
-        let _ = remove_path(&self.path);
-    }
-}
-
-/// The start of `name` (at most `TEMP_STEM_BYTES`, on a char boundary) for
-/// the temporary's name: a name of NAME_MAX bytes is valid, and the dot,
-/// pid, counter and suffix must not push the temporary over that limit.
-fn temp_stem(name: &str) -> &str {
-    const TEMP_STEM_BYTES: usize = 64;
-    let mut end = name.len().min(TEMP_STEM_BYTES);
-    while !name.is_char_boundary(end) {
-        end -= 1;
-    }
-    &name[..end]
-}
-
-/// Unlinks `old`, a server's previous info file, after it published `new`:
-/// a server announces itself in one file. Nothing happens when `old` names
-/// the same file as `new` (published again under the same name) or is
-/// already gone.
-pub fn remove_replaced(old: &str, new: &str) -> Result<()> {
-    use std::os::unix::fs::MetadataExt;
-    if old.is_empty() {
-        return Ok(());
-    }
-    if let (Ok(a), Ok(b)) = (std::fs::metadata(old), std::fs::metadata(new)) {
-        if a.dev() == b.dev() && a.ino() == b.ino() {
-            return Ok(());
+        if let Ok(c) = c_path("info file path", &self.path) {
+            let _ = unlink_if_same(&c, self.id);
         }
     }
-    remove_path(old)
+}
+
+/// The start of `name` (at most `TEMP_STEM_BYTES`) for the temporary's
+/// name: a name of NAME_MAX bytes is valid, and the dot, pid, counter and
+/// suffix must not push the temporary over that limit.
+fn temp_stem(name: &[u8]) -> &[u8] {
+    const TEMP_STEM_BYTES: usize = 64;
+    &name[..name.len().min(TEMP_STEM_BYTES)]
 }
 
 /// `unlink(path)`; an empty path is a no-op, and so is a file already gone
 /// (someone cleaned the info directory while the server waited): the file
 /// is not there either way, which is all a shutdown needs.
-pub fn remove_path(path: &str) -> Result<()> {
-    if path.is_empty() {
+pub fn remove_path(path: &Path) -> Result<()> {
+    if path.as_os_str().is_empty() {
         return Ok(());
     }
     let cpath = c_path("info file path", path)?;
@@ -387,7 +462,7 @@ mod tests {
     #[test]
     fn publish_is_atomic_and_removed_on_drop() {
         let dir = crate::testutil::TempDir::new();
-        let file = PublishedFile::publish(dir.path(), "srv.txt", "x\n").unwrap();
+        let file = PublishedFile::publish(dir.path().as_ref(), "srv.txt".as_ref(), b"x\n").unwrap();
         assert_eq!(std::fs::read_to_string(file.path()).unwrap(), "x\n");
         let names: Vec<_> = std::fs::read_dir(dir.path())
             .unwrap()
@@ -408,41 +483,46 @@ mod tests {
     fn longest_valid_name_publishes() {
         let dir = crate::testutil::TempDir::new();
         let name = "n".to_owned() + &"é".repeat(127); // 255 bytes; the stem cut falls inside a char
-        let file = PublishedFile::publish(dir.path(), &name, "x\n").unwrap();
+        let file = PublishedFile::publish(dir.path().as_ref(), name.as_ref(), b"x\n").unwrap();
         assert!(file.path().ends_with(&name));
     }
 
     #[test]
-    fn replaced_file_is_removed_unless_it_is_the_new_one() {
+    fn names_and_paths_that_are_not_utf8_publish_as_bytes() {
         let dir = crate::testutil::TempDir::new();
-        let old = PublishedFile::publish(dir.path(), "old", "x\n")
-            .unwrap()
-            .into_path();
-        let new = PublishedFile::publish(dir.path(), "new", "y\n")
-            .unwrap()
-            .into_path();
-        let same = format!("{}//new", dir.path());
-        remove_replaced(&same, &new).unwrap();
-        assert!(
-            std::path::Path::new(&new).exists(),
-            "same file under another spelling"
-        );
-        remove_replaced(&old, &new).unwrap();
-        assert!(!std::path::Path::new(&old).exists());
-        remove_replaced(&old, &new).unwrap(); // already gone
-        remove_path(&new).unwrap();
+        let name = OsStr::from_bytes(b"srv-\xff\xfe");
+        let shm = OsStr::from_bytes(b"/tmp/\xe9t\xe9");
+        let content = announcement(Ipv4Addr::LOCALHOST, 5, shm, 7);
+        assert_eq!(content, b"127.0.0.1\n5\n/tmp/\xe9t\xe9\n7\n");
+        let file = PublishedFile::publish(dir.path().as_ref(), name, &content).unwrap();
+        assert_eq!(file.path().file_name(), Some(name));
+        assert_eq!(std::fs::read(file.path()).unwrap(), content);
+    }
+
+    #[test]
+    fn drop_spares_a_file_that_replaced_ours() {
+        let dir = crate::testutil::TempDir::new();
+        let first = PublishedFile::publish(dir.path().as_ref(), "srv".as_ref(), b"1\n").unwrap();
+        let second = PublishedFile::publish(dir.path().as_ref(), "srv".as_ref(), b"2\n").unwrap();
+        assert_ne!(first.id(), second.id());
+        drop(first);
+        assert_eq!(std::fs::read(second.path()).unwrap(), b"2\n");
+        let path = second.path().to_owned();
+        drop(second);
+        assert!(!path.exists());
     }
 
     #[test]
     fn bad_names_are_refused() {
         for name in ["", ".", "..", "a/b", ".hidden"] {
-            assert!(validate_name(name).is_err(), "{name}");
+            assert!(validate_name(name.as_ref()).is_err(), "{name}");
         }
     }
 
     #[test]
     fn publish_into_missing_directory_names_open() {
-        let err = PublishedFile::publish("/nonexistent-isoprobe-dir", "a", "x").unwrap_err();
+        let err = PublishedFile::publish("/nonexistent-isoprobe-dir".as_ref(), "a".as_ref(), b"x")
+            .unwrap_err();
         assert_eq!(err.call(), Some("open"));
         assert_eq!(err.errno(), libc::ENOENT);
     }

@@ -219,6 +219,76 @@ pub fn send_all_and_finish(fd: RawFd, mut bytes: &[u8]) -> Result<()> {
     Ok(())
 }
 
+/// How long one server send may take in all: a client that stops reading
+/// makes the send fail (`send: Connection timed out`) instead of blocking
+/// the server forever.
+pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Sends all of `bytes` within `timeout` (short writes and EINTR handled,
+/// no SIGPIPE), leaving the connection open for more. A peer that does not
+/// take everything in time fails the send with ETIMEDOUT.
+pub fn send_all_within(fd: RawFd, mut bytes: &[u8], timeout: Duration) -> Result<()> {
+    let deadline = deadline_after(timeout);
+    while !bytes.is_empty() {
+        // SAFETY: bytes is valid for reads of its length. MSG_DONTWAIT: a
+        // full send buffer returns EAGAIN, and we wait with the deadline.
+        let n = retry_eintr(|| unsafe {
+            libc::send(
+                fd,
+                bytes.as_ptr().cast(),
+                bytes.len(),
+                libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+            )
+        });
+        if n < 0 {
+            let err = Error::last("send");
+            if err.errno() != libc::EAGAIN {
+                return Err(err);
+            }
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            if left.is_zero() || !fd::wait_writable(fd, left)? {
+                return Err(Error::sys("send", libc::ETIMEDOUT));
+            }
+            continue;
+        }
+        bytes = &bytes[n as usize..];
+    }
+    Ok(())
+}
+
+/// Ends a server's connection: half-closes it (the peer reads end-of-stream
+/// after everything sent), discards what the peer sent and nobody read (so
+/// that the close sends FIN, not RST, and the peer loses nothing), then
+/// closes it. `-1` is a no-op; every step runs, the first failure is reported.
+pub fn finish_and_close(fd: RawFd) -> Result<()> {
+    if fd < 0 {
+        return Ok(());
+    }
+    let half = finish(fd);
+    let mut sink = [0u8; 4096];
+    for _ in 0..64 {
+        // SAFETY: sink is writable for its length.
+        let n = unsafe { libc::recv(fd, sink.as_mut_ptr().cast(), sink.len(), libc::MSG_DONTWAIT) };
+        if n <= 0 {
+            break;
+        }
+    }
+    let closed = fd::close_raw(fd);
+    half.and(closed)
+}
+
+/// Half-closes a connection (`shutdown(SHUT_WR)`): the peer reads
+/// end-of-stream; a peer already gone is not an error.
+pub fn finish(fd: RawFd) -> Result<()> {
+    // SAFETY: plain syscall.
+    match check("shutdown(SHUT_WR)", unsafe {
+        libc::shutdown(fd, libc::SHUT_WR)
+    }) {
+        Err(e) if e.errno() != libc::ENOTCONN => Err(e),
+        _ => Ok(()),
+    }
+}
+
 /// Waits until the peer closes its side (reads and discards what it sends).
 /// True when it closed (or reset), false when `timeout` passed first.
 pub fn await_peer_close(fd: RawFd, timeout: Duration) -> Result<bool> {

@@ -3,12 +3,15 @@
 //! dropping it frees everything, so every error path cleans up by itself.
 
 use crate::error::{Error, Result};
-use crate::info_file::{self, InfoFile, PublishedFile};
+use crate::info_file::{self, PublishedFile};
 use crate::net;
 use crate::shm::{self, Segment, SHARED_MEMORY_SIZE};
-use crate::signals::Protection;
+use crate::signals::{self, Registration};
+use std::ffi::OsString;
 use std::net::SocketAddrV4;
 use std::os::fd::{AsRawFd, IntoRawFd, OwnedFd, RawFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How long `get_connection` waits for a client, as the course asks.
@@ -17,24 +20,32 @@ pub const ACCEPT_TIMEOUT: Duration = Duration::from_secs(120);
 pub const PEER_CLOSE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What a server is told to set up (the course's `server_setup_information`).
+/// Paths and names are bytes, as the kernel takes them: they need not be UTF-8.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Setup {
     /// TCP port to listen on (0: any free port; the info file names the real one).
     pub port: u16,
     /// Existing path given to `ftok` to name the segment.
-    pub shm_pathname: String,
+    pub shm_pathname: PathBuf,
     /// `ftok` proj id; its low 8 bits must not be 0.
     pub shm_proj_id: i32,
     /// Name of the info file (a plain name, not starting with '.').
-    pub info_file_name: String,
+    pub info_file_name: OsString,
     /// Directory the info file is published in.
-    pub info_file_directory: String,
+    pub info_file_directory: PathBuf,
 }
 
 impl Setup {
     /// Refuses arguments that cannot work, before any resource is created.
     pub fn validate(&self) -> Result<()> {
         shm::c_path("shm_pathname", &self.shm_pathname)?;
+        if self.shm_pathname.as_os_str().as_bytes().contains(&b'\n') {
+            // The info file is one field per line: a newline cannot be announced.
+            return Err(Error::invalid(format!(
+                "shm_pathname {:?} contains a newline, which the info file cannot carry",
+                self.shm_pathname
+            )));
+        }
         shm::validate_proj_id(self.shm_proj_id)?;
         info_file::validate_name(&self.info_file_name)?;
         shm::c_path("info_file_directory", &self.info_file_directory)?;
@@ -61,15 +72,15 @@ impl Default for Timeouts {
 }
 
 /// A live server. Field order is drop order: the connection and listener
-/// close, the info file goes, then the segment is removed.
+/// close, then the registration ends, which removes the info file and the
+/// segment when this process owns the server (see `signals`: a process that
+/// only inherited it by `fork` removes nothing).
 #[derive(Debug)]
 pub struct Server {
     connection: Option<OwnedFd>,
     listener: OwnedFd,
-    info_file: Option<PublishedFile>,
-    segment: Segment,
+    registration: Registration,
     address: SocketAddrV4,
-    protection: Protection,
 }
 
 /// The raw handles of a server whose ownership passed to C.
@@ -82,26 +93,41 @@ pub struct RawServer {
     /// The created segment.
     pub shmid: i32,
     /// The published info file, or empty.
-    pub info_file_path: String,
+    pub info_file_path: PathBuf,
+}
+
+/// `path` made absolute against the current working directory, so that a
+/// later `chdir` cannot change what it names.
+fn absolute(path: &Path) -> Result<PathBuf> {
+    if path.is_absolute() {
+        return Ok(path.to_owned());
+    }
+    let cwd = std::env::current_dir().map_err(|e| Error::from_io("getcwd", &e))?;
+    Ok(cwd.join(path))
 }
 
 impl Server {
     /// Creates the segment `ftok(shm_pathname, shm_proj_id)` and listens on
-    /// this machine's IPv4 address at `port`.
+    /// this machine's IPv4 address at `port`. A dead server's segment under
+    /// the same key is reclaimed (see `shm::reclaim_stale`).
     pub fn start(setup: &Setup) -> Result<Server> {
         setup.validate()?;
+        let cwd = if setup.shm_pathname.is_relative() {
+            Some(std::env::current_dir().map_err(|e| Error::from_io("getcwd", &e))?)
+        } else {
+            None
+        };
         let key = shm::key_for(&setup.shm_pathname, setup.shm_proj_id)?;
-        let segment = Segment::create(key)?;
-        let protection = Protection::new(segment.id());
+        let segment = Segment::create_reclaiming(key)?;
+        let registration = signals::register(segment.id(), key, cwd.as_deref())?;
+        segment.into_raw(); // the registration removes it from now on
         let listener = net::listen(SocketAddrV4::new(net::local_ipv4(), setup.port))?;
         let address = net::local_addr(listener.as_raw_fd())?;
         Ok(Server {
             connection: None,
             listener,
-            info_file: None,
-            segment,
+            registration,
             address,
-            protection,
         })
     }
 
@@ -112,44 +138,48 @@ impl Server {
 
     /// The segment id.
     pub fn shmid(&self) -> i32 {
-        self.segment.id()
+        self.registration.shmid()
     }
 
     /// Publishes the info file; returns its path. Publishing again replaces
     /// the previous file (removed unless it is the same one).
-    pub fn publish_info_file(&mut self, setup: &Setup) -> Result<&str> {
-        let file = publish(setup, self.address, self.segment.id())?;
-        // Taken out un-dropped: dropping it would unlink a same-named new file.
-        if let Some(previous) = self.info_file.take().map(PublishedFile::into_path) {
-            info_file::remove_replaced(&previous, file.path())?;
-        }
-        Ok(self.info_file.insert(file).path())
+    pub fn publish_info_file(&mut self, setup: &Setup) -> Result<PathBuf> {
+        publish(setup, self.address, self.shmid())
     }
 
-    /// Writes `msg` NUL-terminated into the segment.
-    pub fn write_shm(&self, msg: &str) -> Result<()> {
-        self.segment.write_message(msg.as_bytes())
+    /// Writes `msg` (bytes, not necessarily UTF-8) NUL-terminated into the segment.
+    pub fn write_shm(&self, msg: impl AsRef<[u8]>) -> Result<()> {
+        signals::claim(self.shmid());
+        shm::write_message(self.shmid(), msg.as_ref())
     }
 
     /// Waits up to `timeout` for a client; true when one connected.
     pub fn accept_within(&mut self, timeout: Duration) -> Result<bool> {
+        signals::claim(self.shmid());
         self.connection = net::accept_within(self.listener.as_raw_fd(), timeout)?;
         Ok(self.connection.is_some())
     }
 
-    /// Sends `msg` to the connected client and half-closes.
-    pub fn send(&self, msg: &str) -> Result<()> {
+    /// Sends `msg` to the connected client, within `net::SEND_TIMEOUT`;
+    /// may be called any number of times (`await_client_close` and
+    /// shutdown end the connection).
+    pub fn send(&self, msg: impl AsRef<[u8]>) -> Result<()> {
+        signals::claim(self.shmid());
         let conn = self
             .connection
             .as_ref()
             .ok_or_else(|| Error::invalid("no client is connected"))?;
-        net::send_all_and_finish(conn.as_raw_fd(), msg.as_bytes())
+        net::send_all_within(conn.as_raw_fd(), msg.as_ref(), net::SEND_TIMEOUT)
     }
 
-    /// Waits up to `timeout` for the client to close; true when it did.
+    /// Half-closes the connection (the client reads end-of-stream) and
+    /// waits up to `timeout` for the client to close; true when it did.
     pub fn await_client_close(&self, timeout: Duration) -> Result<bool> {
         match &self.connection {
-            Some(conn) => net::await_peer_close(conn.as_raw_fd(), timeout),
+            Some(conn) => {
+                net::finish(conn.as_raw_fd())?;
+                net::await_peer_close(conn.as_raw_fd(), timeout)
+            }
             None => Ok(true),
         }
     }
@@ -164,70 +194,81 @@ impl Server {
         let Server {
             connection,
             listener,
-            info_file,
-            segment,
-            protection,
+            registration,
             ..
         } = self;
-        std::mem::forget(protection); // released by shutdown_raw
+        let shmid = registration.into_raw();
         RawServer {
             server_fd: listener.into_raw_fd(),
             client_fd: connection.map_or(-1, IntoRawFd::into_raw_fd),
-            shmid: segment.into_raw(),
-            info_file_path: info_file.map_or_else(String::new, PublishedFile::into_path),
+            shmid,
+            info_file_path: signals::info_file(shmid)
+                .map(|(p, _)| p)
+                .unwrap_or_default(),
         }
     }
 }
 
-/// Writes the info file for a server listening on `address` with segment `shmid`.
-pub fn publish(setup: &Setup, address: SocketAddrV4, shmid: i32) -> Result<PublishedFile> {
+/// Writes the info file for a server listening on `address` with segment
+/// `shmid`, and returns its (absolute) path. The directory is resolved now,
+/// so a later `chdir` cannot redirect the shutdown; a relative shm path is
+/// announced absolute, against the directory the server was created in, so
+/// a client elsewhere computes the same key. The server's previous info
+/// file, if any other, is removed (if it is still its own).
+pub fn publish(setup: &Setup, address: SocketAddrV4, shmid: i32) -> Result<PathBuf> {
     setup.validate()?;
-    let content = InfoFile {
-        ip: *address.ip(),
-        port: address.port(),
-        shm_pathname: setup.shm_pathname.clone(),
-        shm_proj_id: setup.shm_proj_id,
+    if !signals::is_registered(shmid) {
+        return Err(Error::invalid(format!(
+            "shmid {shmid} is not a live server of this process"
+        )));
     }
-    .render();
+    signals::claim(shmid);
+    let dir = absolute(&setup.info_file_directory)?;
+    let shm_path = match signals::creation_cwd(shmid) {
+        Some(cwd) if setup.shm_pathname.is_relative() => cwd.join(&setup.shm_pathname),
+        _ => absolute(&setup.shm_pathname)?,
+    };
+    let content = info_file::announcement(
+        *address.ip(),
+        address.port(),
+        shm_path.as_os_str(),
+        setup.shm_proj_id,
+    );
     // Registered for signal-time removal before the rename makes the file
     // visible: whoever sees it appear (a client, a test, a user) may send
     // SIGTERM at once, and the handler must already know the file then.
-    let final_path = info_file::join(&setup.info_file_directory, &setup.info_file_name);
-    let previous = crate::signals::replace_file(shmid, Some(&final_path));
-    match PublishedFile::publish(&setup.info_file_directory, &setup.info_file_name, &content) {
+    let mut previous = None;
+    let published = PublishedFile::publish_then(&dir, &setup.info_file_name, &content, |p, id| {
+        previous = signals::replace_file(shmid, Some((p, id)));
+    });
+    match published {
         Ok(file) => {
-            crate::signals::protect_file(shmid, file.path());
-            Ok(file)
+            let id = file.id();
+            let path = file.into_path(); // the registration removes it from now on
+            if let Some((old, old_id)) = previous.filter(|(_, old_id)| *old_id != id) {
+                info_file::unlink_if_same(&shm::c_path("info file path", &old)?, old_id)?;
+            }
+            Ok(path)
         }
         Err(e) => {
-            let previous = previous.as_ref().and_then(|p| p.to_str().ok());
-            drop(crate::signals::replace_file(shmid, previous));
+            let previous = previous.as_ref().map(|(p, id)| (p.as_path(), *id));
+            drop(signals::replace_file(shmid, previous));
             Err(e)
         }
     }
 }
 
-/// Frees a server's raw handles: closes both sockets, removes the segment,
-/// unlinks the info file. Every step runs; the first failure is reported.
+/// Frees a server's raw handles: ends the connection (half-close, then
+/// close) and closes the listener, and, taking the
+/// server over, removes the segment and unlinks the info file (each only if
+/// still its own). Every step runs; the first failure is reported.
 pub fn shutdown_raw(raw: RawServer) -> Result<()> {
-    crate::signals::release(raw.shmid);
     let results = [
-        crate::fd::close_raw(raw.client_fd),
+        net::finish_and_close(raw.client_fd),
         crate::fd::close_raw(raw.server_fd),
-        shm::remove_id(raw.shmid).or_else(segment_already_gone),
-        info_file::remove_path(&raw.info_file_path),
+        signals::shutdown(raw.shmid),
     ];
     results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
-}
-
-/// A segment removed behind the server's back (ipcrm) is what shutdown
-/// wanted anyway, like an info file already gone (see `remove_path`): not a
-/// failure to report (and exit 1 on).
-fn segment_already_gone(e: Error) -> Result<()> {
-    match e.errno() {
-        libc::EINVAL | libc::EIDRM => Ok(()),
-        _ => Err(e),
-    }
 }
 
 /// What `run` did.
@@ -245,11 +286,12 @@ pub enum RunOutcome {
 /// client, send the socket message, wait for the client to close, shut down.
 pub fn run(
     setup: &Setup,
-    shm_msg: &str,
-    socket_msg: &str,
+    shm_msg: impl AsRef<[u8]>,
+    socket_msg: impl AsRef<[u8]>,
     timeouts: Timeouts,
 ) -> Result<RunOutcome> {
-    if shm_msg.len() >= SHARED_MEMORY_SIZE || shm_msg.contains('\0') {
+    let (shm_msg, socket_msg) = (shm_msg.as_ref(), socket_msg.as_ref());
+    if shm_msg.len() >= SHARED_MEMORY_SIZE || shm_msg.contains(&0) {
         return Err(Error::invalid(format!(
             "shm message must be at most {} bytes without NUL (got {})",
             SHARED_MEMORY_SIZE - 1,
@@ -276,15 +318,16 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::info_file::InfoFile;
     use crate::testutil::TempDir;
 
     fn setup(dir: &TempDir, name: &str, proj: i32) -> Setup {
         Setup {
             port: 0,
-            shm_pathname: dir.path().to_owned(),
+            shm_pathname: dir.path().into(),
             shm_proj_id: proj,
             info_file_name: name.into(),
-            info_file_directory: dir.path().to_owned(),
+            info_file_directory: dir.path().into(),
         }
     }
 
@@ -299,7 +342,7 @@ mod tests {
         assert_eq!(parsed.port, server.address().port());
         assert_eq!(parsed.shm_proj_id, 11);
         drop(server);
-        assert!(!std::path::Path::new(&path).exists());
+        assert!(!path.exists());
         assert!(crate::shm::Attachment::attach(shmid, true).is_err());
     }
 
@@ -311,15 +354,12 @@ mod tests {
         let first = server.publish_info_file(&s).unwrap().to_owned();
         let again = server.publish_info_file(&s).unwrap().to_owned();
         assert_eq!(first, again);
-        assert!(
-            std::path::Path::new(&again).exists(),
-            "same name: still there"
-        );
+        assert!(again.exists(), "same name: still there");
         let renamed = setup(&dir, "b.txt", 16);
         let second = server.publish_info_file(&renamed).unwrap().to_owned();
-        assert!(!std::path::Path::new(&first).exists(), "old name removed");
+        assert!(!first.exists(), "old name removed");
         drop(server);
-        assert!(!std::path::Path::new(&second).exists());
+        assert!(!second.exists());
     }
 
     #[test]
@@ -336,6 +376,105 @@ mod tests {
         let s = setup(&dir, "a.txt", 13);
         let _first = Server::start(&s).unwrap();
         assert_eq!(Server::start(&s).unwrap_err().errno(), libc::EEXIST);
+    }
+
+    /// A segment under `setup`'s key made by a child that then exits.
+    fn stale_segment(s: &Setup) -> i32 {
+        let key = shm::key_for(&s.shm_pathname, s.shm_proj_id).unwrap();
+        // SAFETY: the child makes one syscall and _exits.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            unsafe {
+                let ok = libc::shmget(key, 4096, libc::IPC_CREAT | libc::IPC_EXCL | 0o600) >= 0;
+                libc::_exit(if ok { 0 } else { 1 });
+            }
+        }
+        let mut status = 0;
+        assert_eq!(unsafe { libc::waitpid(pid, &mut status, 0) }, pid);
+        assert_eq!(status, 0, "child created the segment");
+        unsafe { libc::shmget(key, 0, 0) }
+    }
+
+    #[test]
+    fn a_dead_servers_segment_is_reclaimed_a_held_one_is_not() {
+        let dir = TempDir::new();
+        let s = setup(&dir, "a.txt", 17);
+        let stale = stale_segment(&s);
+        assert!(stale >= 0);
+        let server = Server::start(&s).unwrap();
+        assert_ne!(server.shmid(), stale);
+        drop(server);
+        // Attached by this (live) process: not stale, still EEXIST.
+        let held = stale_segment(&s);
+        let att = crate::shm::Attachment::attach(held, true).unwrap();
+        assert_eq!(Server::start(&s).unwrap_err().errno(), libc::EEXIST);
+        drop(att);
+        crate::shm::remove_id(held).unwrap();
+    }
+
+    #[test]
+    fn relative_paths_are_fixed_when_given() {
+        let dir = TempDir::new();
+        let mut s = setup(&dir, "a.txt", 18);
+        // Relative to the current directory, whatever it is.
+        let cwd = std::env::current_dir().unwrap();
+        let rel = pathdiff(Path::new(dir.path()), &cwd);
+        s.shm_pathname = rel.clone();
+        s.info_file_directory = rel;
+        let mut server = Server::start(&s).unwrap();
+        let path = server.publish_info_file(&s).unwrap();
+        assert!(path.is_absolute(), "{path:?}");
+        let text = std::fs::read(&path).unwrap();
+        let parsed = InfoFile::parse(&text).unwrap();
+        let announced = Path::new(&parsed.shm_pathname);
+        assert!(announced.is_absolute(), "{announced:?}");
+        assert_eq!(
+            announced.canonicalize().unwrap(),
+            Path::new(dir.path()).canonicalize().unwrap()
+        );
+        drop(server);
+        assert!(!path.exists());
+    }
+
+    /// `to` relative to `from` (both absolute), through `..` as needed.
+    fn pathdiff(to: &Path, from: &Path) -> PathBuf {
+        let up = from.components().count() - 1;
+        let mut rel: PathBuf = std::iter::repeat_n("..", up).collect();
+        rel.push(to.strip_prefix("/").unwrap());
+        rel
+    }
+
+    #[test]
+    fn sends_any_number_of_times_and_a_reader_that_stops_times_out() {
+        use std::io::Read;
+        let dir = TempDir::new();
+        let s = setup(&dir, "a.txt", 19);
+        let mut server = Server::start(&s).unwrap();
+        let mut client = std::net::TcpStream::connect(server.address()).unwrap();
+        assert!(server.accept_within(Duration::from_secs(5)).unwrap());
+        server.send("one ").unwrap();
+        server.send(b"two \xff").unwrap();
+        assert!(!server.await_client_close(Duration::ZERO).unwrap());
+        let mut got = Vec::new();
+        client.read_to_end(&mut got).unwrap();
+        assert_eq!(got, b"one two \xff");
+        drop(client);
+        drop(server);
+
+        // A client that never reads: the send fails in its bound.
+        let mut server = Server::start(&s).unwrap();
+        let _silent = std::net::TcpStream::connect(server.address()).unwrap();
+        assert!(server.accept_within(Duration::from_secs(5)).unwrap());
+        let conn = server.connection.as_ref().unwrap().as_raw_fd();
+        let big = vec![b'x'; 64 << 20];
+        let start = std::time::Instant::now();
+        let err = net::send_all_within(conn, &big, Duration::from_millis(300)).unwrap_err();
+        assert_eq!((err.call(), err.errno()), (Some("send"), libc::ETIMEDOUT));
+        assert!(
+            start.elapsed() < Duration::from_secs(3),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[test]
@@ -368,7 +507,7 @@ mod tests {
     fn oversized_shm_message_is_refused_before_anything_exists() {
         let dir = TempDir::new();
         let s = setup(&dir, "a.txt", 15);
-        let big = "x".repeat(SHARED_MEMORY_SIZE);
+        let big = vec![b'x'; SHARED_MEMORY_SIZE];
         assert!(matches!(
             run(&s, &big, "n", Timeouts::default()),
             Err(Error::Invalid(_))

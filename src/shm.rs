@@ -18,8 +18,11 @@ pub fn validate_proj_id(proj_id: i32) -> Result<()> {
     Ok(())
 }
 
-/// Converts a path for a C call, refusing embedded NULs and empty paths.
-pub fn c_path(what: &str, path: &str) -> Result<CString> {
+/// Converts a path (any bytes: it need not be UTF-8) for a C call, refusing
+/// embedded NULs and empty paths.
+pub fn c_path(what: &str, path: impl AsRef<std::ffi::OsStr>) -> Result<CString> {
+    use std::os::unix::ffi::OsStrExt;
+    let path = path.as_ref().as_bytes();
     if path.is_empty() {
         return Err(Error::invalid(format!("{what} is empty")));
     }
@@ -27,7 +30,7 @@ pub fn c_path(what: &str, path: &str) -> Result<CString> {
 }
 
 /// `ftok(path, proj_id)`.
-pub fn key_for(path: &str, proj_id: i32) -> Result<libc::key_t> {
+pub fn key_for(path: impl AsRef<std::ffi::OsStr>, proj_id: i32) -> Result<libc::key_t> {
     validate_proj_id(proj_id)?;
     let cpath = c_path("shm_pathname", path)?;
     // SAFETY: cpath is a valid NUL-terminated string.
@@ -62,6 +65,24 @@ impl Segment {
         Ok(Segment { id })
     }
 
+    /// `create`, and when `key` is taken by a dead server's segment (see
+    /// `reclaim_stale`), removes that one (saying so in one stderr line) and
+    /// creates again. Anything else under the key stays an `EEXIST` error.
+    pub fn create_reclaiming(key: libc::key_t) -> Result<Segment> {
+        match Segment::create(key) {
+            Err(e) if e.errno() == libc::EEXIST && key != libc::IPC_PRIVATE => {
+                match reclaim_stale(key) {
+                    Some(note) => {
+                        eprintln!("{note}");
+                        Segment::create(key)
+                    }
+                    None => Err(e),
+                }
+            }
+            other => other,
+        }
+    }
+
     /// The segment id (`shmid`).
     pub fn id(&self) -> i32 {
         self.id
@@ -89,6 +110,36 @@ impl Drop for Segment {
     fn drop(&mut self) {
         let _ = remove_id(self.id);
     }
+}
+
+/// Removes the segment under `key` when it is a dead server's: nothing is
+/// attached (`shm_nattch` 0; a live server holds an attachment in every
+/// process that has it) and its creator (`shm_cpid`) no longer exists.
+/// Returns the line that says what was reclaimed; `None` (nothing touched)
+/// for anything else, including a creator this PID namespace cannot see.
+pub fn reclaim_stale(key: libc::key_t) -> Option<String> {
+    // SAFETY: plain syscall; no IPC_CREAT, so nothing is created.
+    let id = unsafe { libc::shmget(key, 0, 0) };
+    if id < 0 {
+        return None;
+    }
+    let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
+    // SAFETY: ds is a valid out-buffer for IPC_STAT.
+    if unsafe { libc::shmctl(id, libc::IPC_STAT, &mut ds) } != 0 {
+        return None;
+    }
+    let creator = ds.shm_cpid;
+    // SAFETY: signal 0 only checks that the process exists.
+    let dead = creator > 0
+        && unsafe { libc::kill(creator, 0) } == -1
+        && crate::error::errno() == libc::ESRCH;
+    if ds.shm_nattch != 0 || !dead {
+        return None;
+    }
+    remove_id(id).ok()?;
+    Some(format!(
+        "isoprobe: reclaimed stale segment {id} (key {key:#010x}): its creator pid {creator} is dead and nothing is attached"
+    ))
 }
 
 /// `shmctl(id, IPC_RMID)`; `-1` is a no-op.

@@ -41,10 +41,10 @@ impl Drop for TempDir {
 fn setup(dir: &TempDir, proj: i32) -> Setup {
     Setup {
         port: 0,
-        shm_pathname: dir.path().to_owned(),
+        shm_pathname: dir.path().into(),
         shm_proj_id: proj,
         info_file_name: "srv".into(),
-        info_file_directory: dir.path().to_owned(),
+        info_file_directory: dir.path().into(),
     }
 }
 
@@ -90,7 +90,7 @@ fn port_in_use_is_a_bind_error_and_leaves_nothing() {
 fn missing_info_directory_is_an_open_error_and_leaves_nothing() {
     let dir = TempDir::new();
     let mut s = setup(&dir, 102);
-    s.info_file_directory = format!("{}/missing", dir.path());
+    s.info_file_directory = format!("{}/missing", dir.path()).into();
     let mut server = Server::start(&s).unwrap();
     assert_sys(
         server.publish_info_file(&s).unwrap_err(),
@@ -122,7 +122,7 @@ fn read_only_info_directory_is_an_open_error() {
     )
     .unwrap();
     let mut s = setup(&dir, 103);
-    s.info_file_directory = info.path().to_owned();
+    s.info_file_directory = info.path().into();
     assert_sys(
         server::run(&s, "a", "b", quick()).unwrap_err(),
         "open",
@@ -136,7 +136,7 @@ fn read_only_info_directory_is_an_open_error() {
 fn missing_shm_path_is_an_ftok_error() {
     let dir = TempDir::new();
     let mut s = setup(&dir, 104);
-    s.shm_pathname = format!("{}/missing", dir.path());
+    s.shm_pathname = format!("{}/missing", dir.path()).into();
     assert_sys(
         server::run(&s, "a", "b", quick()).unwrap_err(),
         "ftok",
@@ -184,10 +184,10 @@ fn shm_message_at_capacity_fits_and_one_past_is_refused() {
 fn nul_inside_a_string_is_refused() {
     let dir = TempDir::new();
     let mut s = setup(&dir, 106);
-    s.shm_pathname = format!("{}\0x", dir.path());
+    s.shm_pathname = format!("{}\0x", dir.path()).into();
     assert!(matches!(Server::start(&s), Err(Error::Invalid(_))));
     let mut s = setup(&dir, 106);
-    s.info_file_directory = format!("{}\0x", dir.path());
+    s.info_file_directory = format!("{}\0x", dir.path()).into();
     assert!(matches!(
         server::run(&s, "a", "b", quick()),
         Err(Error::Invalid(_))
@@ -208,7 +208,7 @@ fn nul_inside_a_string_is_refused() {
 fn path_longer_than_the_kernel_takes_is_a_system_error() {
     let dir = TempDir::new();
     let mut s = setup(&dir, 107);
-    s.shm_pathname = format!("{}/{}", dir.path(), "p".repeat(5000));
+    s.shm_pathname = format!("{}/{}", dir.path(), "p".repeat(5000)).into();
     assert_sys(
         server::run(&s, "a", "b", quick()).unwrap_err(),
         "ftok",

@@ -8,7 +8,9 @@
 //   B3  classify N live host servers in-process (count_servers + print),
 //       per server, next to a minimal C loop doing the same system calls
 //   B4  course_client peak RSS at each N; archive and program sizes
-//   B5  the end-to-end lab (host + container + VM), when a lab runner exists
+//   B5  the end-to-end lab (host + container + VM), when a lab runner exists;
+//       the VM's boot split into stages, PVH boot vs bzImage boot side by
+//       side (lab/vm/bench-boot.sh, alternating rounds)
 //   B6  course_client wall time, 4 lingering host servers (foreign servers
 //       that send, then keep the connection open 10 s)
 //   B7  course_client wall time, 20 black-holed + 2 lingering + 1 normal
@@ -16,7 +18,7 @@
 //       and unprivileged
 //
 // usage: isoprobe_bench [--quick] [--only B1,B2,...] [--lab-runner PATH]
-//                       [--lab-timeout SECONDS]
+//                       [--lab-timeout SECONDS] [--boot-rounds N]
 // --quick: one tiny case per row (the ctest smoke test); no B5, no B8.
 // --serve N DIR: only start the B3 servers and keep them until stdin closes.
 #include <arpa/inet.h>
@@ -66,6 +68,7 @@ struct Options {
   std::set<std::string> only;  // empty: every row
   std::string lab_runner;      // empty: detect
   int lab_timeout_s = 0;       // 0: what is left of the 5-minute budget
+  int boot_rounds = 5;         // B5 VM boot: PVH/bzImage pairs
   size_t serve_n = 0;          // --serve N DIR: only run a farm (for profiling)
   std::string serve_dir;
   bool wants(const std::string &row) const { return only.empty() || only.count(row) != 0; }
@@ -773,6 +776,95 @@ void bench_b5(Context &ctx) {
   ctx.rows.push_back({"B5", what, result, target, "—"});
 }
 
+// The VM's boot, PVH vs bzImage: lab/vm/bench-boot.sh boots the guest (with
+// course_server_static) on both paths in alternating rounds and prints, per
+// path, the median of each stage and of the total (QEMU start -> info file
+// on the host) and the ratio of the medians.
+void bench_b5_boot(Context &ctx) {
+  const std::string what = "VM boot, PVH vs bzImage (QEMU start → info file on the host, median of " +
+                           std::to_string(ctx.opt.boot_rounds) + " alternating rounds each)";
+  const std::string target = "≥ 2.5× faster, ≤ 4 s";
+  if (ctx.opt.quick) {
+    ctx.rows.push_back({"B5", what, "not run in --quick mode", target, "—"});
+    return;
+  }
+  const std::string script = std::string(ISOPROBE_SOURCE_DIR) + "/lab/vm/bench-boot.sh";
+  const char *cache_env = std::getenv("ISOPROBE_LAB_CACHE");
+  const std::string cache =
+      cache_env != nullptr && *cache_env != '\0' ? cache_env : std::string(ISOPROBE_SOURCE_DIR) + "/.lab-cache";
+  progress("B5: " + std::to_string(ctx.opt.boot_rounds) + " rounds of PVH and bzImage boots (lab/vm/bench-boot.sh)");
+  const std::string log = ctx.root + "/b5-boot.log";
+  Child bench({script, "--rounds", std::to_string(ctx.opt.boot_rounds), cache, ISOPROBE_COURSE_SERVER_STATIC}, log,
+              log + ".err", /*own_group=*/true);
+  // Each pair takes about 15 s unloaded; a failing boot gives up after 120 s.
+  const bool finished = bench.wait(seconds(120 + 90 * ctx.opt.boot_rounds));
+  if (!finished) bench.stop();
+  const std::string out = read_file(log), err = read_file(log + ".err");
+  const int code = WIFEXITED(bench.status()) ? WEXITSTATUS(bench.status()) : -1;
+  if (finished && code == 77) {
+    std::string reason = line_after(err, "bench-boot.sh: unavailable: ");
+    progress("B5: VM boot bench not available (" + reason + ")");
+    ctx.rows.push_back({"B5", what, "not available (" + reason + ")", target, "—"});
+    return;
+  }
+  if (!finished || code != 0) {
+    progress("B5: the VM boot bench failed; its output:\n" + out + err);
+    ctx.rows.push_back({"B5", what, finished ? "failed (exit " + std::to_string(code) + ")" : "timed out", target,
+                        "**no**"});
+    return;
+  }
+  // "path PATH n=N total_median=S total_min=S kernel=S init=S ready=S info=S | MECHANISM"
+  struct PathResult {
+    bool seen = false;
+    double median = NAN, min = NAN, kernel = NAN, init = NAN, ready = NAN, info = NAN;
+    std::string how;
+  };
+  auto parse = [&](const std::string &path) {
+    PathResult r;
+    const std::string line = line_after(out, "path " + path + " ");
+    if (line.empty()) return r;
+    r.seen = true;
+    auto field = [&](const std::string &name) {
+      return seconds_in(line, std::regex("\\b" + name + "=([0-9.]+)"));
+    };
+    r.median = field("total_median");
+    r.min = field("total_min");
+    r.kernel = field("kernel");
+    r.init = field("init");
+    r.ready = field("ready");
+    r.info = field("info");
+    const size_t bar = line.find(" | ");
+    if (bar != std::string::npos) r.how = line.substr(bar + 3);
+    return r;
+  };
+  const PathResult pvh = parse("pvh"), bz = parse("bzimage");
+  if (!pvh.seen || !bz.seen) {
+    ctx.rows.push_back({"B5", what, "no result in bench-boot.sh's output", target, "**no**"});
+    return;
+  }
+  // The machine the PVH boot used, from its mechanism line ("pvh vmlinux, microvm").
+  std::smatch m;
+  std::string pvh_machine = "PVH";
+  if (std::regex_search(pvh.how, m, std::regex(R"(pvh vmlinux, (\w+))"))) pvh_machine = "PVH " + m[1].str();
+  auto stages = [&](const PathResult &r) {
+    return fixed(r.kernel, 2) + " s → " + fixed(r.init, 2) + " s → " + fixed(r.ready, 2) + " s → " +
+           fixed(r.info, 2) + " s; total " + fixed(r.median, 2) + " s (min " + fixed(r.min, 2) + " s)";
+  };
+  const std::string stage_what = " boot stages (medians): QEMU start → kernel start → /init → READY → info file";
+  ctx.rows.push_back({"B5", "VM " + pvh_machine + " (vmlinux)" + stage_what, stages(pvh), "recorded", "—"});
+  ctx.rows.push_back({"B5", "VM bzImage via SeaBIOS (pc)" + stage_what, stages(bz), "recorded", "—"});
+  const double ratio = bz.median / pvh.median;
+  const bool met = ratio >= 2.5 && pvh.median <= 4.0;
+  ctx.rows.push_back({"B5", what,
+                      pvh_machine + " " + fixed(pvh.median, 2) + " s · bzImage " + fixed(bz.median, 2) + " s · **" +
+                          fixed(ratio, 2) + "×**",
+                      target, met ? "yes" : "no"});
+  ctx.notes.push_back("B5 VM boot, PVH: " + pvh.how);
+  ctx.notes.push_back("B5 VM boot, bzImage: " + bz.how);
+  progress("B5: VM boot " + pvh_machine + " " + fixed(pvh.median, 2) + " s vs bzImage " + fixed(bz.median, 2) +
+           " s (" + fixed(ratio, 2) + "×)");
+}
+
 // ---------------------------------------------------------------- B8
 
 // One Apptainer server in the lab (lab/run apptainer:1, plus `extra`):
@@ -866,11 +958,15 @@ Options parse_options(int argc, char **argv) {
       o.lab_runner = value();
     } else if (a == "--lab-timeout") {
       o.lab_timeout_s = std::atoi(value().c_str());
+    } else if (a == "--boot-rounds") {
+      o.boot_rounds = std::atoi(value().c_str());
+      if (o.boot_rounds < 1) throw std::runtime_error("--boot-rounds needs a positive number");
     } else if (a == "--serve") {
       o.serve_n = static_cast<size_t>(std::atol(value().c_str()));
       o.serve_dir = value();
     } else if (a == "-h" || a == "--help") {
       std::cout << "usage: isoprobe_bench [--quick] [--only B1,B2,B3,B4,B5,B6,B7,B8] [--lab-runner PATH] [--lab-timeout S]\n"
+                   "                      [--boot-rounds N]   (B5 VM boot: N PVH/bzImage pairs, default 5)\n"
                    "       isoprobe_bench --serve N DIR   (N host servers in DIR until stdin closes: profile a\n"
                    "                                       client against them, e.g. strace -c course_client DIR)\n";
       std::exit(0);
@@ -914,6 +1010,7 @@ int main(int argc, char **argv) {
       if (ctx.opt.wants("B2")) bench_b2(ctx);
       if (ctx.opt.wants("B3") || ctx.opt.wants("B4")) bench_b3_b4(ctx);
       if (ctx.opt.wants("B5")) bench_b5(ctx);
+      if (ctx.opt.wants("B5")) bench_b5_boot(ctx);
       if (ctx.opt.wants("B6")) bench_b6(ctx);
       if (ctx.opt.wants("B7")) bench_b7(ctx);
       if (ctx.opt.wants("B8")) bench_b8(ctx);

@@ -261,8 +261,9 @@ TEST(CApi, BadServerArgumentsAreErrorReturnsAndLeaveNothing) {
     cases.push_back(c);
   }
   {
-    Case c{"invalid UTF-8 in the info file name", base(), ISOPROBE_ERROR_INVALID, ""};
-    c.setup.info_file_name = "\xff\xfe";
+    // Bytes that are not UTF-8 are a valid name; a slash is not.
+    Case c{"info file name with a slash", base(), ISOPROBE_ERROR_INVALID, ""};
+    c.setup.info_file_name = "a/\xff\xfe";
     cases.push_back(c);
   }
   for (Case &c : cases) {

@@ -6,7 +6,11 @@
 #   host          host:2                    exact summary; host servers announce the lab's address
 #   container     container:2               (unshare, or the fallback the lab picks)
 #   container-bwrap  container:1 with --container bwrap
-#   vm            vm:1 --vm qemu            a real QEMU guest; exit 77 if QEMU cannot run here
+#   vm            vm:1 --vm qemu            a real QEMU guest; exit 77 if QEMU cannot run here;
+#                 booted through the PVH entry point when the cache has a vmlinux
+#   vm-fallback   vm:1 --vm qemu with the PVH boot broken on purpose
+#                 (ISOPROBE_VM_PVH_APPEND=isoprobe.bus=none: the guest's /init
+#                 fails): lab/vm/boot.sh falls back to the bzImage via SeaBIOS
 #   vm-standin    vm:1 --vm standin         the labelled stand-in
 #   mixed         host:1 container:1 vm:1 --vm qemu
 #   isolation     host:1 container:1 vm:1 --vm qemu: the container's and the
@@ -40,6 +44,9 @@ while (($#)); do
     shift
 done
 self=$(readlink -f "$0")
+# The lab's cache (lab/run's default) and its mechanism line's start.
+lab_cache=${ISOPROBE_LAB_CACHE:-$(dirname "$lab")/../.lab-cache}
+qemu_re='qemu( [0-9]+\.[0-9]+)?'
 
 failures=0
 fail() { printf 'FAIL: %s\n' "$*"; failures=$((failures + 1)); }
@@ -223,10 +230,28 @@ case $case_name in
         ;;
     vm)
         run_lab vm:1 --vm qemu
-        expect_line '^vm: qemu, (kvm|tcg)' "a real QEMU guest"
+        expect_line "^vm: $qemu_re, (kvm|tcg), (pvh vmlinux, (microvm|q35)|bzImage via SeaBIOS, pc)" "a real QEMU guest"
+        if [ "$(cut -d' ' -f1 "$lab_cache/vm/kernel/vmlinux.status" 2>/dev/null)" = ok ]; then
+            expect_line "^vm: $qemu_re, (kvm|tcg), pvh vmlinux, " "the PVH boot (the cache has a vmlinux)"
+        else
+            note "no vmlinux in $lab_cache ($(cat "$lab_cache/vm/kernel/vmlinux.status" 2>/dev/null)): the bzImage boot is right"
+        fi
         ! grep -q 'vm-standin' <<<"$out" || fail "the stand-in was used although --vm qemu was asked for"
         expect_summary "Total Servers: 1" "Host: 0" "Container: 0" "VM: 1" "Messages:"
         # Written by the server in the guest: its DHCP address, its guest path.
+        expect_info vm-1 10.0.2.15 5001 /bin/sh 1
+        expect_nothing_left
+        ;;
+    vm-fallback)
+        # The guest's /init finds no module list for this bus and powers off:
+        # a fast path that fails after the kernel started. TCG only, so the
+        # broken guest does not count against KVM in the probe cache.
+        ISOPROBE_VM_ACCEL=tcg ISOPROBE_VM_PVH_APPEND=isoprobe.bus=none run_lab vm:1 --vm qemu
+        [ "$(cut -d' ' -f1 "$lab_cache/vm/kernel/vmlinux.status" 2>/dev/null)" = ok ] \
+            || { note "SKIP: no vmlinux in $lab_cache ($(cat "$lab_cache/vm/kernel/vmlinux.status" 2>/dev/null)), so no PVH boot to fall back from"; exit 77; }
+        expect_line "^vm: $qemu_re, (kvm|tcg), bzImage via SeaBIOS, pc \(.*pvh boot on (microvm|q35) failed: qemu exited before READY \(ISOPROBE-GUEST-FAIL no module list for isoprobe.bus=none\)" \
+            "the bzImage fallback, with the PVH failure named"
+        expect_summary "Total Servers: 1" "Host: 0" "Container: 0" "VM: 1" "Messages:"
         expect_info vm-1 10.0.2.15 5001 /bin/sh 1
         expect_nothing_left
         ;;
@@ -242,7 +267,7 @@ case $case_name in
         run_lab host:1 container:1 vm:1 --vm qemu
         expect_line '^host: ' "host mechanism"
         expect_line '^container: (unshare|bwrap)' "container mechanism"
-        expect_line '^vm: qemu, ' "a real QEMU guest"
+        expect_line "^vm: $qemu_re, " "a real QEMU guest"
         expect_summary "Total Servers: 3" "Host: 1" "Container: 1" "VM: 1" \
             "Messages: container-1-sock host-1-shm host-1-sock"
         expect_nothing_left
@@ -303,7 +328,7 @@ case $case_name in
         else
             note "the lab had no pid namespace here: checked by key and creator pid only"
         fi
-        grep -q '^vm: qemu, ' <<<"$out" || fail "the VM was not a QEMU guest"
+        grep -Eq "^vm: $qemu_re, " <<<"$out" || fail "the VM was not a QEMU guest"
         expect_nothing_left
         ;;
     apptainer)

@@ -14,7 +14,7 @@ vm_initramfs() {
         return 0
     fi
     ir_hash=$(cat "$static_server" "$labsrc"/vm/{build-initramfs.sh,guest-init.sh,guest-udhcpc.script,lib.sh} \
-        "$cache/vm/kernel/load-order" "$cache/vm/busybox" 2>/dev/null | sha256sum | cut -c1-16)
+        "$cache"/vm/kernel/{.complete,load-order.pci,load-order.mmio} "$cache/vm/busybox" 2>/dev/null | sha256sum | cut -c1-16)
     ir_dir=$cache/vm/initramfs
     if mkdir -p "$ir_dir" 2>/dev/null && [ -w "$ir_dir" ]; then
         initrd=$ir_dir/$ir_hash.cpio.gz

@@ -2,8 +2,8 @@
 # build-initramfs.sh CACHE_DIR SERVER_BINARY OUT.cpio.gz
 #
 # Builds a gzip'd newc cpio initramfs for the isoprobe guest:
-#   /bin/busybox + applet symlinks, /lib/modules/*.ko + load-order (from
-#   prepare.sh), /bin/server (SERVER_BINARY, must be statically linked),
+#   /bin/busybox + applet symlinks, /lib/modules/*.ko + load-order.pci and
+#   load-order.mmio (from prepare.sh; /init loads one of the two lists), /bin/server (SERVER_BINARY, must be statically linked),
 #   /etc/udhcpc.script, /init (see guest-init.sh).
 # Needs prepare.sh to have run on CACHE_DIR. Exit 77 if the cache is not
 # prepared, 1 on other errors. Does not need root.
@@ -24,7 +24,7 @@ bb=$vmc/busybox
 kd=$vmc/kernel
 
 [ -x "$bb" ] || unavailable "no busybox in $vmc (run lab/vm/prepare.sh $cache)"
-[ -f "$kd/load-order" ] || unavailable "no kernel modules in $kd (run lab/vm/prepare.sh $cache)"
+[ -f "$kd/load-order.pci" ] || unavailable "no kernel modules in $kd (run lab/vm/prepare.sh $cache)"
 [ -f "$server" ] || die "server binary $server does not exist"
 [ -x "$server" ] || die "server binary $server is not executable"
 
@@ -55,12 +55,17 @@ while IFS= read -r a; do
 done <<<"$applets"
 [ -L "$stage/bin/sh" ] || die "busybox has no sh applet"
 
-while IFS= read -r m; do
-    [ -n "$m" ] || continue
-    [ -f "$kd/modules/$m.ko" ] || die "module $m listed in $kd/load-order but $kd/modules/$m.ko is missing"
-    install -m 644 "$kd/modules/$m.ko" "$stage/lib/modules/$m.ko"
-done <"$kd/load-order"
-install -m 644 "$kd/load-order" "$stage/lib/modules/load-order"
+lists=()
+for bus in pci mmio; do
+    [ -f "$kd/load-order.$bus" ] || continue
+    lists+=("$bus")
+    while IFS= read -r m; do
+        [ -n "$m" ] || continue
+        [ -f "$kd/modules/$m.ko" ] || die "module $m listed in $kd/load-order.$bus but $kd/modules/$m.ko is missing"
+        install -m 644 "$kd/modules/$m.ko" "$stage/lib/modules/$m.ko"
+    done <"$kd/load-order.$bus"
+    install -m 644 "$kd/load-order.$bus" "$stage/lib/modules/load-order.$bus"
+done
 
 install -m 755 "$server" "$stage/bin/server"
 install -m 755 "$here/guest-init.sh" "$stage/init"
@@ -77,5 +82,5 @@ if ! (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | "$bb" cpio -o -H newc 
 fi
 mv -f "$tmpout" "$out"
 chmod 644 "$out"
-printf 'vm-initramfs: %s (%s bytes; server %s; modules: %s)\n' "$out" "$(stat -c %s "$out")" \
-    "$server" "$(tr '\n' ' ' <"$kd/load-order" | sed 's/ $//')"
+printf 'vm-initramfs: %s (%s bytes; server %s; module lists: %s)\n' "$out" "$(stat -c %s "$out")" \
+    "$server" "${lists[*]}"

@@ -2,8 +2,9 @@
 # /init of the isoprobe QEMU guest (busybox ash, PID 1). Installed into the
 # initramfs by build-initramfs.sh, which fills in the @...@ placeholders.
 #
-# Boot: devtmpfs/proc/sys, insmod the modules in /lib/modules/load-order,
-# lo + eth0 up, DHCP (QEMU user net gives 10.0.2.15), 9p share on /shared,
+# Boot: devtmpfs/proc/sys, insmod the modules the machine type needs
+# (/lib/modules/load-order.BUS, BUS from the kernel parameter isoprobe.bus=:
+# "pci" for pc/q35, "mmio" for microvm; default pci), lo + eth0 up, DHCP (QEMU user net gives 10.0.2.15), 9p share on /shared,
 # print "@READY@ ...", then run
 #   /bin/server ARGS...
 # with ARGS decoded from the kernel parameter isoprobe.args= (see
@@ -15,7 +16,6 @@ PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export PATH
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 exec </dev/console >/dev/console 2>&1
-echo "ISOPROBE-GUEST-INIT"
 
 finish() {
     echo "@DONE@ rc=$1"
@@ -31,16 +31,34 @@ fail() {
     finish 125
 }
 
-mount -t proc proc /proc || fail "mount proc"
+# The uptime lets boot.sh split the boot: QEMU start -> kernel start -> /init.
+if ! mount -t proc proc /proc; then
+    echo "ISOPROBE-GUEST-INIT"
+    fail "mount proc"
+fi
+read -r up _ </proc/uptime
+echo "ISOPROBE-GUEST-INIT uptime=$up"
+
 mount -t sysfs sysfs /sys || fail "mount sysfs"
 mount -t tmpfs tmpfs /tmp || fail "mount tmpfs /tmp"
 hostname isoprobe-vm
 echo "hosts: files" >/etc/nsswitch.conf
 
+set -f
+read -r cmdline </proc/cmdline
+bus=pci enc=""
+for w in $cmdline; do
+    case $w in
+        isoprobe.bus=*) bus=${w#isoprobe.bus=} ;;
+        isoprobe.args=*) enc=${w#isoprobe.args=} ;;
+    esac
+done
+set +f
+[ -f "/lib/modules/load-order.$bus" ] || fail "no module list for isoprobe.bus=$bus"
 while read -r m; do
     [ -n "$m" ] || continue
     insmod "/lib/modules/$m.ko" || echo "isoprobe-init: insmod $m failed"
-done </lib/modules/load-order
+done <"/lib/modules/load-order.$bus"
 
 ip link set lo up || fail "ip link set lo up"
 i=0
@@ -61,15 +79,8 @@ ip4=$(ip -4 addr show dev eth0 | sed -n 's/.*inet \([0-9.]*\).*/\1/p')
 mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 @MOUNT_TAG@ /shared \
     || fail "mount 9p share @MOUNT_TAG@ on /shared"
 
-# Server arguments from the kernel command line.
+# Server arguments from the kernel command line (read above).
 set -f
-enc=""
-read -r cmdline </proc/cmdline
-for w in $cmdline; do
-    case $w in
-        isoprobe.args=*) enc=${w#isoprobe.args=} ;;
-    esac
-done
 [ -n "$enc" ] || fail "no isoprobe.args= on the kernel command line"
 oldifs=$IFS
 IFS=,

@@ -4,25 +4,43 @@
 # Cache layout (everything under CACHE_DIR/vm, CACHE_DIR defaults to
 # <repo>/.lab-cache which is git-ignored):
 #   vm/qemu.path              one line: the qemu-system-x86_64 to run
+#   vm/qemu.version           its --version line, then "microvm q35" (the
+#                             machines the PVH boot can use)
 #   vm/qemu/                  project-local QEMU prefix (only if no system QEMU)
 #   vm/busybox                static busybox copied into every initramfs
-#   vm/kernel/vmlinuz         Debian kernel
+#   vm/kernel/vmlinuz         Debian kernel (bzImage)
+#   vm/kernel/vmlinux         the same kernel uncompressed (ELF with a PVH
+#                             entry note), absent if it could not be had
+#   vm/kernel/vmlinux.status  one line: "ok ..." or why there is no vmlinux
 #   vm/kernel/modules/*.ko    uncompressed modules
-#   vm/kernel/load-order      module names to insmod, in order
+#   vm/kernel/load-order.pci  module names to insmod, in order, for pc/q35
+#   vm/kernel/load-order.mmio the same for microvm (absent if not possible)
+#   vm/tools/                 decompressors fetched from the archive (only
+#                             if the host lacks the one the kernel needs)
+#   vm/host-tsc               the host's TSC frequency (microvm needs it)
 #   vm/kernel/modules-report  found / built-in / missing per wanted module
 #   vm/kvm-probe              cached result of the last KVM boot probe
 
-# Modules wanted in the guest, in insmod order (the brief's order; it
-# matches the "depends=" fields of the Debian 6.1 modules).
+# Modules wanted in the guest, in insmod order, per virtio transport (they
+# match the "depends=" fields of the Debian 6.1 modules). "pci" serves the pc
+# and q35 machines (virtio-*-pci devices), "mmio" the microvm machine
+# (virtio-*-device on virtio-mmio, announced by microvm's ACPI tables, so
+# virtio_mmio needs no virtio_mmio.device= parameters). The guest's /init
+# loads the list named by the kernel parameter isoprobe.bus=.
 # shellcheck disable=SC2034  # used by prepare.sh
-ISOPROBE_VM_MODULES=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev
+ISOPROBE_VM_MODULES_PCI=(virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev
     virtio_pci failover net_failover virtio_net netfs fscache 9pnet 9pnet_virtio 9p)
+# shellcheck disable=SC2034
+ISOPROBE_VM_MODULES_MMIO=(virtio_ring virtio virtio_mmio
+    failover net_failover virtio_net netfs fscache 9pnet 9pnet_virtio 9p)
 
 # 9p mount tag shared between boot.sh (-virtfs) and the guest /init.
 # shellcheck disable=SC2034
 ISOPROBE_VM_MOUNT_TAG=isoshare
 
 # Markers printed by the guest /init on the serial console.
+# shellcheck disable=SC2034
+ISOPROBE_VM_INIT=ISOPROBE-GUEST-INIT
 # shellcheck disable=SC2034
 ISOPROBE_VM_READY=ISOPROBE-GUEST-READY
 # shellcheck disable=SC2034

@@ -8,7 +8,10 @@
 #   boot 1: ISOPROBE_VM_ACCEL=auto with a fresh KVM probe -> reports what
 #           KVM did and the fallback; server exits by itself, guest powers off
 #   boot 2: tcg, timed: QEMU start -> READY -> info file on the host;
-#           checks the host cannot connect to 10.0.2.15; stopped via stop.sh
+#           checks the host cannot connect to 10.0.2.15; stopped via stop.sh;
+#           the PVH boot if the cache has a vmlinux
+#   boot 2b: the same with ISOPROBE_VM_BOOT=bzimage: the fallback path
+#           (SeaBIOS, bzImage, pc) still boots and serves
 #   boot 3: an impossible 1 s READY timeout must fail and leave no QEMU
 # Exit 0 pass, 1 fail, 77 prerequisites missing. Cleans up on every path.
 set -euo pipefail
@@ -73,7 +76,8 @@ if [ "${1:-}" = --inner ]; then
         || { cat "$tmp/boot1.err" >&2; fail "boot 1 (auto) failed"; }
     say "boot 1 stdout: $line1"
     sed 's/^/selftest:   /' "$tmp/boot1.err"
-    [[ $line1 == "vm: qemu, "* ]] || fail "boot.sh stdout line malformed: $line1"
+    [[ $line1 =~ ^vm:\ qemu(\ [0-9]+\.[0-9]+)?,\ (kvm|tcg),\ (pvh\ vmlinux,\ (microvm|q35)|bzImage\ via\ SeaBIOS,\ pc) ]] \
+        || fail "boot.sh stdout line malformed: $line1"
     if [ -f "$log1.kvm-failed" ]; then
         say "boot 1 kvm attempt console output: $(wc -c <"$log1.kvm-failed") bytes"
     fi
@@ -120,6 +124,29 @@ if [ "${1:-}" = --inner ]; then
     stopline=$("$here/stop.sh" "$tmp/boot2.pid")
     say "boot 2: $stopline"
     [ ! -f "$tmp/boot2.pid" ] || fail "stop.sh left the pidfile"
+    if [ "$(cut -d' ' -f1 "$cache/vm/kernel/vmlinux.status" 2>/dev/null)" = ok ]; then
+        [[ $line2 == *", pvh vmlinux, "* ]] || fail "boot 2: the cache has a vmlinux, but the boot was: $line2"
+    fi
+    say "boot 2 stages: $(cat "$log2.timing")"
+    rm -f "$shared/$name"
+
+    # -- boot 2b: the bzImage path, forced
+    log2b=$tmp/boot2b.log
+    t0=$(isoprobe_vm_now)
+    line2b=$(ISOPROBE_VM_ACCEL=tcg ISOPROBE_VM_BOOT=bzimage ISOPROBE_VM_PIDFILE="$tmp/boot2b.pid" \
+        "$here/boot.sh" "$cache" "$tmp/initrd.gz" "$shared" "$log2b" -- \
+        "$port" /bin/server "$proj" "$name" /shared "$shm_msg" "$sock_msg" 120 2>"$tmp/boot2b.err") \
+        || { cat "$tmp/boot2b.err" >&2; fail "boot 2b (bzimage) failed"; }
+    t_ready=$(isoprobe_vm_now)
+    say "boot 2b stdout: $line2b"
+    [[ $line2b == *", tcg, bzImage via SeaBIOS, pc ("*"forced by ISOPROBE_VM_BOOT=bzimage"* ]] \
+        || fail "boot 2b: not the forced bzImage path: $line2b"
+    wait_file "$shared/$name" 60 || fail "boot 2b: info file did not appear"
+    t_info=$(isoprobe_vm_now)
+    check_info
+    say "TIMING tcg bzImage: qemu start -> READY $(isoprobe_vm_elapsed "$t0" "$t_ready") s, -> info file on host $(isoprobe_vm_elapsed "$t0" "$t_info") s; stages: $(cat "$log2b.timing")"
+    say "boot 2b: $("$here/stop.sh" "$tmp/boot2b.pid")"
+    rm -f "$shared/$name"
 
     # -- boot 3: failure path must not leave qemu behind
     rc=0

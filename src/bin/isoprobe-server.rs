@@ -1,14 +1,15 @@
 //! `isoprobe-server`: the course's server `run` as a program. Creates the
 //! segment and the listening socket, publishes the info file, writes the shm
 //! message, waits for one client, sends the socket message, waits for the
-//! client to close, and removes everything (also on SIGINT/SIGTERM).
+//! client to close, and removes everything (also when ended by a signal).
 //!
 //! Exit status: 0 when the run completed (also when no client came), 1 on a
 //! failure while running, 2 on a usage error.
 
 use isoprobe::server::{self, RunOutcome, Setup, Timeouts};
 use isoprobe::shm::SHARED_MEMORY_SIZE;
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -21,7 +22,8 @@ Runs one server of the course exercise: creates the System V segment
 ftok(PATH, N) and a TCP socket on this machine's IPv4 address, publishes the
 info file DIR/NAME, writes the shm message, waits for one client, sends it the
 socket message, waits for it to close, then removes the segment, the socket
-and the info file (also when interrupted by SIGINT or SIGTERM).
+and the info file (also when ended by a signal such as SIGINT, SIGTERM or
+SIGHUP).
 
 Required:
   --shm-path PATH         existing path given to ftok to name the segment
@@ -56,8 +58,8 @@ enum Command {
 #[derive(Debug, PartialEq)]
 struct Config {
     setup: Setup,
-    shm_message: String,
-    socket_message: String,
+    shm_message: Vec<u8>,
+    socket_message: Vec<u8>,
     timeouts: (Duration, Duration),
 }
 
@@ -75,64 +77,70 @@ const FLAGS: &[&str] = &[
 ];
 
 fn parse(args: Vec<OsString>) -> Result<Command, String> {
-    let mut values: Vec<Option<String>> = vec![None; FLAGS.len()];
+    // Paths, names and messages are bytes (not necessarily UTF-8), as the
+    // kernel takes them; only flag names and numbers must be text.
+    let mut values: Vec<Option<OsString>> = vec![None; FLAGS.len()];
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
-        let arg = arg
-            .into_string()
-            .map_err(|a| format!("argument {a:?} is not valid UTF-8"))?;
-        match arg.as_str() {
-            "--help" | "-h" => return Ok(Command::Help),
-            "--version" => return Ok(Command::Version),
+        let bytes = arg.as_bytes();
+        match bytes {
+            b"--help" | b"-h" => return Ok(Command::Help),
+            b"--version" => return Ok(Command::Version),
             _ => {}
         }
-        let (name, inline) = match arg.split_once('=') {
-            Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value)),
-            _ => (arg.clone(), None),
+        let (name, inline) = match bytes.iter().position(|&b| b == b'=') {
+            Some(eq) if bytes.starts_with(b"--") => (&bytes[..eq], Some(&bytes[eq + 1..])),
+            _ => (bytes, None),
         };
+        let name = String::from_utf8_lossy(name).into_owned();
         let Some(index) = FLAGS.iter().position(|f| *f == name) else {
-            return Err(if arg.starts_with('-') {
+            return Err(if bytes.starts_with(b"-") {
                 format!("unknown option '{name}'")
             } else {
-                format!("unexpected argument '{arg}' (every setting is a --flag)")
+                format!(
+                    "unexpected argument '{}' (every setting is a --flag)",
+                    arg.to_string_lossy()
+                )
             });
         };
         let value = match inline {
-            Some(v) => v.to_owned(),
-            None => args
-                .next()
-                .ok_or_else(|| format!("{name} needs a value"))?
-                .into_string()
-                .map_err(|a| format!("{name}: {a:?} is not valid UTF-8"))?,
+            Some(v) => OsStr::from_bytes(v).to_owned(),
+            None => args.next().ok_or_else(|| format!("{name} needs a value"))?,
         };
         if values[index].replace(value).is_some() {
             return Err(format!("{name} is given twice"));
         }
     }
     let mut take = |flag: &str| values[FLAGS.iter().position(|f| *f == flag).unwrap()].take();
-    let required = |flag: &str, v: Option<String>| v.ok_or_else(|| format!("{flag} is required"));
+    let required = |flag: &str, v: Option<OsString>| v.ok_or_else(|| format!("{flag} is required"));
+    let text = |flag: &str, v: OsString| {
+        v.into_string()
+            .map_err(|v| format!("{flag}: {v:?} is not a number"))
+    };
     let shm_pathname = required("--shm-path", take("--shm-path"))?;
-    let proj_id = required("--proj-id", take("--proj-id"))?;
+    let proj_id = text("--proj-id", required("--proj-id", take("--proj-id"))?)?;
     let info_file_name = required("--info-name", take("--info-name"))?;
     let info_file_directory = required("--info-dir", take("--info-dir"))?;
     let port = match take("--port") {
         None => 0,
-        Some(p) => p
-            .parse::<u16>()
-            .map_err(|_| format!("--port: '{p}' is not a port number (0..65535)"))?,
+        Some(p) => {
+            let p = text("--port", p)?;
+            p.parse::<u16>()
+                .map_err(|_| format!("--port: '{p}' is not a port number (0..65535)"))?
+        }
     };
     let shm_proj_id = proj_id
         .parse::<i32>()
         .map_err(|_| format!("--proj-id: '{proj_id}' is not an integer"))?;
     let setup = Setup {
         port,
-        shm_pathname,
+        shm_pathname: shm_pathname.into(),
         shm_proj_id,
         info_file_name,
-        info_file_directory,
+        info_file_directory: info_file_directory.into(),
     };
     setup.validate().map_err(|e| e.to_string())?;
-    let shm_message = take("--shm-message").unwrap_or_default();
+    let shm_message = take("--shm-message").unwrap_or_default().into_vec();
     if shm_message.len() >= SHARED_MEMORY_SIZE {
         return Err(format!(
             "--shm-message is {} bytes; the segment holds at most {}",
@@ -140,18 +148,16 @@ fn parse(args: Vec<OsString>) -> Result<Command, String> {
             SHARED_MEMORY_SIZE - 1
         ));
     }
-    let socket_message = take("--socket-message").unwrap_or_default();
+    let socket_message = take("--socket-message").unwrap_or_default().into_vec();
     let defaults = Timeouts::default();
-    let accept = seconds(
-        "--accept-timeout",
-        take("--accept-timeout"),
-        defaults.accept,
-    )?;
-    let close = seconds(
-        "--close-timeout",
-        take("--close-timeout"),
-        defaults.peer_close,
-    )?;
+    let accept = take("--accept-timeout")
+        .map(|v| text("--accept-timeout", v))
+        .transpose()?;
+    let close = take("--close-timeout")
+        .map(|v| text("--close-timeout", v))
+        .transpose()?;
+    let accept = seconds("--accept-timeout", accept, defaults.accept)?;
+    let close = seconds("--close-timeout", close, defaults.peer_close)?;
     Ok(Command::Run(Config {
         setup,
         shm_message,
@@ -257,8 +263,11 @@ mod tests {
         };
         assert_eq!(c.setup.port, 0);
         assert_eq!(c.setup.shm_proj_id, 7);
-        assert_eq!(c.setup.info_file_directory, "/tmp/dir");
-        assert_eq!(c.shm_message, "");
+        assert_eq!(
+            c.setup.info_file_directory,
+            std::path::Path::new("/tmp/dir")
+        );
+        assert_eq!(c.shm_message, b"");
         assert_eq!(
             c.timeouts,
             (server::ACCEPT_TIMEOUT, server::PEER_CLOSE_TIMEOUT)
@@ -282,8 +291,8 @@ mod tests {
             panic!("expected a run");
         };
         assert_eq!(c.setup.port, 8080);
-        assert_eq!(c.shm_message, "a b");
-        assert_eq!(c.socket_message, "c=d");
+        assert_eq!(c.shm_message, b"a b");
+        assert_eq!(c.socket_message, b"c=d");
         assert_eq!(
             c.timeouts,
             (Duration::from_millis(250), Duration::from_secs(3))
@@ -303,6 +312,19 @@ mod tests {
         let mut bad_proj = REQUIRED.to_vec();
         bad_proj[3] = "256";
         assert!(err(&bad_proj).contains("low 8 bits"));
+    }
+
+    #[test]
+    fn paths_names_and_messages_are_bytes() {
+        let raw = |b: &[u8]| OsStr::from_bytes(b).to_owned();
+        let mut a = args(REQUIRED);
+        a[5] = raw(b"srv-\xff");
+        a.push(raw(b"--shm-message=\xe9t\xe9"));
+        let Command::Run(c) = parse(a).unwrap() else {
+            panic!("expected a run");
+        };
+        assert_eq!(c.setup.info_file_name.as_bytes(), b"srv-\xff");
+        assert_eq!(c.shm_message, b"\xe9t\xe9");
     }
 
     #[test]

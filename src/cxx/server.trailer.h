@@ -56,7 +56,7 @@ inline int get_connection(const live_server_info &server) {
   isoprobe::course::fail_server(s, e);
 }
 
-/** Sends msg to the connected client, then half-closes the connection. */
+/** Sends msg to the connected client (within ISOPROBE_SEND_TIMEOUT_MS); may be called again. shutdown() ends the stream. */
 inline void write_to_socket(const live_server_info &server, const std::string &msg) {
   live_server_info &s = const_cast<live_server_info &>(server);
   isoprobe_error e = isoprobe::course::invalid_argument("socket message contains a NUL byte");

@@ -66,15 +66,14 @@ pub(crate) fn deref_mut<'a, T>(p: *mut T, what: &'static str) -> Result<&'a mut 
     unsafe { p.as_mut() }.ok_or(Failure::Null(what))
 }
 
-/// Reads a NUL-terminated C string argument as UTF-8.
-pub(crate) fn c_str<'a>(p: *const libc::c_char, what: &'static str) -> Result<&'a str, Failure> {
+/// Reads a NUL-terminated C string argument as the bytes it is (messages
+/// and paths need not be UTF-8).
+pub(crate) fn c_bytes<'a>(p: *const libc::c_char, what: &'static str) -> Result<&'a [u8], Failure> {
     if p.is_null() {
         return Err(Failure::Null(what));
     }
     // SAFETY: non-NULL C strings are NUL-terminated (C contract).
-    unsafe { std::ffi::CStr::from_ptr(p) }
-        .to_str()
-        .map_err(|_| Failure::Core(Error::invalid(format!("{what} is not valid UTF-8"))))
+    Ok(unsafe { std::ffi::CStr::from_ptr(p) }.to_bytes())
 }
 
 /// Writes `bytes` on C's `stdout`/`stderr` stream as they are (no

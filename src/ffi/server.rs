@@ -1,19 +1,27 @@
 //! The server's C functions (declared in `server.h`).
 
 use super::error::{isoprobe_error, isoprobe_status};
-use super::panic::{boundary, c_str, deref, deref_mut, Failure};
+use super::panic::{boundary, c_bytes, deref, deref_mut, Failure};
 use super::string::IsoprobeString;
 use super::types::{live_server_info, server_setup_information};
 use crate::error::Error;
 use crate::server::{self, RawServer, RunOutcome, Server, Timeouts};
 use libc::{c_char, c_int, c_uint};
 use std::os::fd::IntoRawFd;
+use std::os::unix::ffi::OsStrExt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Default of `isoprobe_server_get_connection`'s timeout: 120 s, as the course asks.
 pub const ISOPROBE_ACCEPT_TIMEOUT_MS: c_uint = 120_000;
 /// Default bound on waiting for the client to close after the message (10 s).
 pub const ISOPROBE_PEER_CLOSE_TIMEOUT_MS: c_uint = 10_000;
+/// Bound on one `isoprobe_server_write_to_socket` (5 s).
+pub const ISOPROBE_SEND_TIMEOUT_MS: c_uint = 5_000;
+static_assertions::const_assert_eq!(
+    ISOPROBE_SEND_TIMEOUT_MS as u128,
+    crate::net::SEND_TIMEOUT.as_millis()
+);
 
 const OK: isoprobe_status = isoprobe_status::ISOPROBE_OK;
 
@@ -61,11 +69,10 @@ pub extern "C" fn isoprobe_server_create_info_file(
             .into());
         }
         let address = crate::net::local_addr(raw.server_fd)?;
-        let file = server::publish(&setup, address, raw.shmid)?;
-        let path = IsoprobeString::from_str("info_file_path", file.path())?;
-        let published = file.into_path(); // now owned by *server; shutdown unlinks it
-        info.info_file_path = path;
-        crate::info_file::remove_replaced(&raw.info_file_path, &published)?;
+        // The path fits: publish refused nothing longer than the C fields.
+        let published = server::publish(&setup, address, raw.shmid)?;
+        info.info_file_path =
+            IsoprobeString::from_bytes("info_file_path", published.as_os_str().as_bytes())?;
         Ok(OK)
     })
 }
@@ -92,6 +99,7 @@ pub extern "C" fn isoprobe_server_get_connection(
             ))
             .into());
         }
+        crate::signals::claim(raw.shmid);
         match crate::net::accept_within(raw.server_fd, ms(timeout_ms))? {
             Some(conn) => {
                 info.client_fd = conn.into_raw_fd();
@@ -105,7 +113,9 @@ pub extern "C" fn isoprobe_server_get_connection(
 }
 
 /// Sends the NUL-terminated `msg` to the connected client (all of it, no
-/// SIGPIPE), then half-closes the connection so the client sees its end.
+/// SIGPIPE) within ISOPROBE_SEND_TIMEOUT_MS: a client that does not take it
+/// in time fails the call (`send`, ETIMEDOUT). May be called any number of
+/// times; `isoprobe_server_shutdown` half-closes and closes the connection.
 #[no_mangle]
 pub extern "C" fn isoprobe_server_write_to_socket(
     server: *const live_server_info,
@@ -114,13 +124,14 @@ pub extern "C" fn isoprobe_server_write_to_socket(
 ) -> isoprobe_status {
     boundary(err, || {
         let info = checked_handles(deref(server, "server")?)?;
-        let msg = c_str(msg, "msg")?;
+        let msg = c_bytes(msg, "msg")?;
         if info.client_fd < 0 {
             return Err(
                 Error::invalid("no client is connected (call get_connection first)").into(),
             );
         }
-        crate::net::send_all_and_finish(info.client_fd, msg.as_bytes())?;
+        crate::signals::claim(info.shmid);
+        crate::net::send_all_within(info.client_fd, msg, crate::net::SEND_TIMEOUT)?;
         Ok(OK)
     })
 }
@@ -137,13 +148,14 @@ pub extern "C" fn isoprobe_server_write_to_shm(
         // Checked: root may attach any segment, so a stale or uninitialised
         // record must not make this write into another process's segment.
         let info = checked_handles(deref(server, "server")?)?;
-        let msg = c_str(msg, "msg")?;
+        let msg = c_bytes(msg, "msg")?;
         if info.shmid < 0 {
             return Err(
                 Error::invalid("server has no segment (call start_communication first)").into(),
             );
         }
-        crate::shm::write_message(info.shmid, msg.as_bytes())?;
+        crate::signals::claim(info.shmid);
+        crate::shm::write_message(info.shmid, msg)?;
         Ok(OK)
     })
 }
@@ -199,8 +211,8 @@ pub extern "C" fn isoprobe_server_run_with_timeouts(
 ) -> isoprobe_status {
     boundary(err, || {
         let setup = deref(setup, "setup")?.to_setup()?;
-        let shm_msg = c_str(shm_msg, "shm_msg")?;
-        let socket_msg = c_str(socket_msg, "socket_msg")?;
+        let shm_msg = c_bytes(shm_msg, "shm_msg")?;
+        let socket_msg = c_bytes(socket_msg, "socket_msg")?;
         let timeouts = Timeouts {
             accept: ms(accept_timeout_ms),
             peer_close: ms(peer_close_timeout_ms),
@@ -231,18 +243,18 @@ fn checked_handles(info: &live_server_info) -> Result<RawServer, Failure> {
             info.client_fd
         )));
     }
-    // SAFETY: getpid has no preconditions.
-    let me = unsafe { libc::getpid() };
-    if info.shmid >= 0 && segment_creator(info.shmid).is_some_and(|pid| pid != me) {
+    // A live segment must be one this process holds as a server: created
+    // here, or inherited by fork from the process that created it.
+    if info.shmid >= 0 && segment_exists(info.shmid) && !crate::signals::is_registered(info.shmid) {
         return Err(invalid(format!(
-            "shmid {} is not a segment this process created",
+            "shmid {} is not a server segment of this process (or of the process it was forked from)",
             info.shmid
         )));
     }
     if info.server_fd < -1 || info.client_fd < -1 || info.shmid < -1 {
         return Err(invalid("negative handle other than -1".into()));
     }
-    let path = info.info_file_path.to_str("info_file_path")?.to_owned();
+    let path = PathBuf::from(info.info_file_path.to_os_str("info_file_path")?);
     // A descriptor closed behind the library's back is nothing to close (and
     // must not be: its number may be reused by the time shutdown runs). A
     // segment removed behind its back (ipcrm) stays: removing it again is
@@ -284,16 +296,13 @@ pub(crate) fn is_socket(fd: c_int, listening: Option<bool>) -> bool {
     rc == 0 && (val != 0) == want
 }
 
-/// The pid that created segment `shmid`; `None` when no segment has that id
-/// (any more). A segment we may not even look at counts as someone else's.
-fn segment_creator(shmid: c_int) -> Option<libc::pid_t> {
+/// False when no segment has id `shmid` (any more). A segment we may not
+/// even look at exists.
+fn segment_exists(shmid: c_int) -> bool {
     let mut ds: libc::shmid_ds = unsafe { std::mem::zeroed() };
     // SAFETY: ds is a valid out-buffer for IPC_STAT.
     if unsafe { libc::shmctl(shmid, libc::IPC_STAT, &mut ds) } == 0 {
-        return Some(ds.shm_cpid);
+        return true;
     }
-    match crate::error::errno() {
-        libc::EINVAL | libc::EIDRM => None,
-        _ => Some(0),
-    }
+    !matches!(crate::error::errno(), libc::EINVAL | libc::EIDRM)
 }

@@ -31,6 +31,12 @@ impl IsoprobeString {
 
     /// Copies `s`, refusing strings that do not fit or hold a NUL.
     pub fn from_str(what: &str, s: &str) -> Result<IsoprobeString> {
+        IsoprobeString::from_bytes(what, s.as_bytes())
+    }
+
+    /// Copies the bytes `s` (any bytes but NUL: paths and names are bytes to
+    /// the kernel, not text), refusing strings that do not fit or hold a NUL.
+    pub fn from_bytes(what: &str, s: &[u8]) -> Result<IsoprobeString> {
         if s.len() >= ISOPROBE_STRING_CAPACITY {
             return Err(Error::invalid(format!(
                 "{what} is {} bytes; at most {} fit",
@@ -38,18 +44,19 @@ impl IsoprobeString {
                 ISOPROBE_STRING_CAPACITY - 1
             )));
         }
-        if s.contains('\0') {
+        if s.contains(&0) {
             return Err(Error::invalid(format!("{what} contains a NUL byte")));
         }
         let mut out = IsoprobeString::empty();
-        for (dst, src) in out.data.iter_mut().zip(s.bytes()) {
+        for (dst, &src) in out.data.iter_mut().zip(s) {
             *dst = src as c_char;
         }
         Ok(out)
     }
 
-    /// The content, refusing a buffer with no NUL or with invalid UTF-8.
-    pub fn to_str(&self, what: &str) -> Result<&str> {
+    /// The bytes before the NUL, as they are (no UTF-8 requirement),
+    /// refusing a buffer with no NUL.
+    pub fn to_bytes(&self, what: &str) -> Result<&[u8]> {
         // SAFETY: c_char and u8 have the same size and alignment.
         let bytes: &[u8] =
             unsafe { std::slice::from_raw_parts(self.data.as_ptr().cast(), self.data.len()) };
@@ -57,8 +64,13 @@ impl IsoprobeString {
             .iter()
             .position(|&b| b == 0)
             .ok_or_else(|| Error::invalid(format!("{what} is not NUL-terminated")))?;
-        std::str::from_utf8(&bytes[..end])
-            .map_err(|_| Error::invalid(format!("{what} is not valid UTF-8")))
+        Ok(&bytes[..end])
+    }
+
+    /// `to_bytes` as an `OsStr`, for paths and file names.
+    pub fn to_os_str(&self, what: &str) -> Result<&std::ffi::OsStr> {
+        use std::os::unix::ffi::OsStrExt;
+        self.to_bytes(what).map(std::ffi::OsStr::from_bytes)
     }
 }
 
@@ -69,14 +81,14 @@ mod tests {
     #[test]
     fn round_trip_and_capacity() {
         let s = IsoprobeString::from_str("x", "abc").unwrap();
-        assert_eq!(s.to_str("x").unwrap(), "abc");
+        assert_eq!(s.to_bytes("x").unwrap(), b"abc");
         let max = "a".repeat(ISOPROBE_STRING_CAPACITY - 1);
         assert_eq!(
             IsoprobeString::from_str("x", &max)
                 .unwrap()
-                .to_str("x")
+                .to_bytes("x")
                 .unwrap(),
-            max
+            max.as_bytes()
         );
         let over = "a".repeat(ISOPROBE_STRING_CAPACITY);
         assert!(IsoprobeString::from_str("x", &over).is_err());
@@ -88,6 +100,18 @@ mod tests {
         let s = IsoprobeString {
             data: [b'a' as c_char; ISOPROBE_STRING_CAPACITY],
         };
-        assert!(s.to_str("x").is_err());
+        assert!(s.to_bytes("x").is_err());
+    }
+
+    #[test]
+    fn bytes_that_are_not_utf8_pass_unchanged() {
+        let name = b"caf\xe9-\xff\xfe";
+        let s = IsoprobeString::from_bytes("x", name).unwrap();
+        assert_eq!(s.to_bytes("x").unwrap(), name);
+        assert_eq!(
+            std::os::unix::ffi::OsStrExt::as_bytes(s.to_os_str("x").unwrap()),
+            name
+        );
+        assert!(IsoprobeString::from_bytes("x", b"a\0b").is_err());
     }
 }

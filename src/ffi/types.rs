@@ -10,6 +10,7 @@ use crate::server::{RawServer, Setup};
 use libc::{c_int, c_ushort};
 use static_assertions::{assert_eq_size, const_assert_eq};
 use std::mem::{align_of, offset_of, size_of};
+use std::os::unix::ffi::OsStrExt;
 
 /// Size in bytes of every server's shared-memory segment.
 pub const SHARED_MEMORY_SIZE: usize = 4096;
@@ -94,22 +95,28 @@ impl live_server_info {
             server_fd: raw.server_fd,
             client_fd: raw.client_fd,
             shmid: raw.shmid,
-            info_file_path: IsoprobeString::from_str("info_file_path", &raw.info_file_path)?,
+            info_file_path: IsoprobeString::from_bytes(
+                "info_file_path",
+                raw.info_file_path.as_os_str().as_bytes(),
+            )?,
         })
     }
 }
 
 impl server_setup_information {
+    // By reference: the struct is 12 KiB, and C hands us a pointer to it.
+    #[allow(clippy::wrong_self_convention)]
     pub(crate) fn to_setup(&self) -> Result<Setup> {
+        // Bytes as they are: a path or name the kernel accepts need not be UTF-8.
         Ok(Setup {
             port: self.port,
-            shm_pathname: self.shm_pathname.to_str("shm_pathname")?.to_owned(),
+            shm_pathname: self.shm_pathname.to_os_str("shm_pathname")?.into(),
             shm_proj_id: self.shm_proj_id,
-            info_file_name: self.info_file_name.to_str("info_file_name")?.to_owned(),
+            info_file_name: self.info_file_name.to_os_str("info_file_name")?.into(),
             info_file_directory: self
                 .info_file_directory
-                .to_str("info_file_directory")?
-                .to_owned(),
+                .to_os_str("info_file_directory")?
+                .into(),
         })
     }
 }
