@@ -13,6 +13,7 @@ mkdir -p "$info" || exit 1
 : >"$work/ftok"
 args=(5001 "$work/ftok" 1 srv-1 "$info" grade-shm grade-sock)
 pre_s=() pre_c=()
+# shellcheck disable=SC2054 # the commas belong to strace's -e list
 case $mode in
     strace) pre_s=(strace -f -qq -e trace=select,pselect6,poll,ppoll,epoll_wait,epoll_pwait,accept,accept4 -o "$work/trace") ;;
     valgrind)
