@@ -22,7 +22,8 @@ import sys
 import tempfile
 import time
 
-from checks import meta
+sys.dont_write_bytecode = True  # nothing written into the checkout
+from checks import meta  # noqa: E402
 
 KIT = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(KIT))
