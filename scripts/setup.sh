@@ -4,12 +4,12 @@
 # environment lab uses (util-linux unshare, bubblewrap, iproute2, busybox,
 # inotify-tools, valgrind; binutils for readelf, which checks the lab's VM
 # kernel; mmdebstrap builds the lab's private Debian roots for Apptainer, see
-# lab/apptainer/prepare.sh). Idempotent; quiet when
-# everything is there.
+# lab/apptainer/prepare.sh), and what the grading kit adds (strace, python3).
+# Idempotent; quiet when everything is there.
 set -euo pipefail
 
 packages=(cmake g++ make libgtest-dev googletest pkg-config git util-linux
-          bubblewrap iproute2 busybox-static inotify-tools valgrind strace procps mmdebstrap binutils
+          bubblewrap iproute2 busybox-static inotify-tools valgrind strace procps mmdebstrap binutils python3
           ${ISOPROBE_EXTRA_PACKAGES:-})
 
 missing=()

@@ -129,10 +129,9 @@ void report(int ready_fd, const std::string &what, const isoprobe_error &e) {
         // A client that already left makes the send fail: not the farm's problem.
         isoprobe_server_write_to_socket(&s, socket_message(tag).c_str(), nullptr);
         int conn = s.client_fd;
-        // write_to_socket leaves the connection open for more (the server's
-        // shutdown ends it); the farm keeps each connection until its client
-        // closes, so it half-closes now: the client reads end of stream (the
-        // floor client reads to it) instead of waiting for the quiet period.
+        // write_to_socket leaves the connection open (a server may write
+        // again); the farm sends one message, so it ends its side here, as
+        // shutdown() would, and clients that read until EOF are not kept waiting.
         ::shutdown(conn, SHUT_WR);
         s.client_fd = -1;  // the listener is free for the next client at once
         if (!watch(conn, kConnectionBit | static_cast<uint32_t>(conn))) close(conn);
