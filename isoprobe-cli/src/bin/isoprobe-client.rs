@@ -19,9 +19,6 @@ use std::process::ExitCode;
 
 const PROGRAM: &str = "isoprobe-client";
 
-/// Exit status when the directory cannot be read (or stdout is gone).
-const FAILED: u8 = 1;
-
 /// What the run prints on stdout, in the chosen mode.
 fn output(mode: Mode, dir: &Path) -> isoprobe::Result<Vec<u8>> {
     if mode == Mode::Summary {
@@ -46,17 +43,10 @@ fn main() -> ExitCode {
         Ok(text) => {
             let mut out = std::io::stdout().lock();
             if out.write_all(&text).and_then(|_| out.flush()).is_err() {
-                return ExitCode::from(FAILED);
+                return ExitCode::from(isoprobe_cli::FAILED);
             }
             ExitCode::SUCCESS
         }
-        Err(e) if e.is_system() => {
-            eprintln!("system error: {e}");
-            ExitCode::from(FAILED)
-        }
-        Err(e) => {
-            eprintln!("{PROGRAM}: {e}");
-            ExitCode::from(FAILED)
-        }
+        Err(e) => isoprobe_cli::failure(PROGRAM, &e),
     }
 }

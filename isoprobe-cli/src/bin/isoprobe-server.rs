@@ -16,9 +16,6 @@ use std::time::Duration;
 
 const PROGRAM: &str = "isoprobe-server";
 
-/// Exit status of a run that failed.
-const FAILED: u8 = 1;
-
 /// "120 s" for whole seconds, "0.250 s" otherwise.
 fn describe(d: Duration) -> String {
     if d.subsec_nanos() == 0 {
@@ -60,13 +57,6 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Err(e) if e.is_system() => {
-            eprintln!("system error: {e}");
-            ExitCode::from(FAILED)
-        }
-        Err(e) => {
-            eprintln!("{PROGRAM}: {e}");
-            ExitCode::from(FAILED)
-        }
+        Err(e) => isoprobe_cli::failure(PROGRAM, &e),
     }
 }
