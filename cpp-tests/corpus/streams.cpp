@@ -12,32 +12,9 @@
 #include <string>
 
 #include "corpus.h"
+#include "scratch_dir.h"
 
-namespace {
-// A private directory with one file, removed again on every path.
-class ScratchDir {
- public:
-  ScratchDir() {
-    char pattern[] = "/tmp/isoprobe-corpus-XXXXXX";
-    if (mkdtemp(pattern) == nullptr) {
-      std::perror("mkdtemp");
-      std::exit(1);
-    }
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    unlink(file_.c_str());
-    rmdir(path_.c_str());
-  }
-  ScratchDir(const ScratchDir &) = delete;
-  ScratchDir &operator=(const ScratchDir &) = delete;
-  const std::string &path() const { return path_; }
-  void will_hold(const std::string &file) { file_ = file; }
-
- private:
-  std::string path_, file_;
-};
-}  // namespace
+using corpus::ScratchDir;
 
 int main() {
   server_setup_information setup = {8080, "/tmp", 10, "server-1.info", "/tmp/info"};

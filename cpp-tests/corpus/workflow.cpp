@@ -15,29 +15,9 @@
 #include "server.h"
 
 #include "corpus.h"
+#include "scratch_dir.h"
 
-namespace {
-// A private directory for the info file (and the ftok path), removed on
-// every path; shutdown removes the info file itself.
-class ScratchDir {
- public:
-  ScratchDir() {
-    char pattern[] = "/tmp/isoprobe-corpus-XXXXXX";
-    if (mkdtemp(pattern) == nullptr) {
-      std::perror("mkdtemp");
-      std::exit(1);
-    }
-    path_ = pattern;
-  }
-  ~ScratchDir() { rmdir(path_.c_str()); }
-  ScratchDir(const ScratchDir &) = delete;
-  ScratchDir &operator=(const ScratchDir &) = delete;
-  const std::string &path() const { return path_; }
-
- private:
-  std::string path_;
-};
-}  // namespace
+using corpus::ScratchDir;
 
 int main() {
   ScratchDir dir;

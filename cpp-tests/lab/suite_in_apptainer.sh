@@ -41,21 +41,8 @@ echo "image: $(readlink -f "$sif") ($(cat "$ac/version"); ready after $(awk -v a
 ran=0 failed=0
 inner='cd "$1" && ctest -L "$2" -E "$3" -j2 --output-on-failure; rc=$?; cp Testing/Temporary/LastTest.log "$4"; exit $rc'
 
-report() { # LABEL STATUS OUTPUT_FILE (the inner ctest's full log is OUTPUT_FILE.log)
-    local label=$1 status=$2 out=$3
-    if [ "$status" -eq 0 ] && grep -q '100% tests passed' "$out"; then
-        echo "$label: pass"
-        grep -E '^[0-9]+% tests passed|^Total Test time' "$out" | sed 's/^/    ctest: /'
-        # gtest prints "<file>:<line>: Skipped" and then the reason.
-        grep -h -A1 ': Skipped$' "$out.log" 2>/dev/null | grep -v -- '^--$' | grep -v ': Skipped$' \
-            | sort -u | sed 's/^/    skipped inside: /' || true
-        ran=$((ran + 1))
-    else
-        echo "$label: FAIL (exit $status)"
-        sed 's/^/    /' "$out"
-        failed=$((failed + 1))
-    fi
-}
+# shellcheck source=inner_ctest_report.sh
+. "$(dirname "${BASH_SOURCE[0]}")/inner_ctest_report.sh"
 
 # in_apptainer LABEL USER(empty: root) : one inner ctest run.
 in_apptainer() {
