@@ -16,7 +16,7 @@ use crate::reach::{self, Destination};
 use crate::shm::{self, Attachment};
 use std::ffi::{CString, OsStr};
 use std::fmt;
-use std::os::fd::OwnedFd;
+use std::net::TcpStream;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -78,7 +78,7 @@ pub struct Probe {
     /// What the connect did.
     pub socket: SocketOutcome,
     /// The connected socket (non-blocking), when `socket` is `Connected`.
-    pub stream: Option<OwnedFd>,
+    pub stream: Option<TcpStream>,
     /// What the connected socket sent, read in the same loop as the connects.
     pub read: Option<SocketRead>,
 }

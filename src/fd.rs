@@ -3,10 +3,10 @@
 //! client with descriptors at or above `FD_SETSIZE` never overflows an
 //! `fd_set`, and small wrappers that check every result.
 
-use crate::error::{check, retry_eintr, Error, Result};
+use crate::error::{check, Error, Result};
 #[cfg(test)]
 use std::os::fd::AsFd;
-use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, IntoRawFd, OwnedFd, RawFd};
 use std::time::{Duration, Instant};
 
 /// Bits in one word of the kernel's fd bitmap (`unsigned long`).
@@ -28,22 +28,28 @@ impl FdSet {
         FdSet::default()
     }
 
-    /// Adds `fd` (must be non-negative).
-    pub fn insert(&mut self, fd: RawFd) {
-        let fd = fd as usize;
-        let word = fd / WORD_BITS;
-        if self.words.len() <= word {
-            self.words.resize(word + 1, 0);
-        }
-        self.words[word] |= 1 << (fd % WORD_BITS);
+    /// Adds `fd`.
+    pub fn insert(&mut self, fd: BorrowedFd<'_>) {
+        self.insert_bit(descriptor_bit(fd));
     }
 
     /// True when `fd` is in the set.
-    pub fn contains(&self, fd: RawFd) -> bool {
-        let fd = fd as usize;
+    pub fn contains(&self, fd: BorrowedFd<'_>) -> bool {
+        self.contains_bit(descriptor_bit(fd))
+    }
+
+    fn insert_bit(&mut self, bit: usize) {
+        let word = bit / WORD_BITS;
+        if self.words.len() <= word {
+            self.words.resize(word + 1, 0);
+        }
+        self.words[word] |= 1 << (bit % WORD_BITS);
+    }
+
+    fn contains_bit(&self, bit: usize) -> bool {
         self.words
-            .get(fd / WORD_BITS)
-            .is_some_and(|w| w & (1 << (fd % WORD_BITS)) != 0)
+            .get(bit / WORD_BITS)
+            .is_some_and(|w| w & (1 << (bit % WORD_BITS)) != 0)
     }
 
     /// One more than the highest descriptor the set can hold.
@@ -65,6 +71,12 @@ impl FdSet {
             self.words.as_mut_ptr().cast()
         }
     }
+}
+
+/// A descriptor's bit in the kernel's bitmap: its number (an open
+/// descriptor's number is never negative).
+fn descriptor_bit(fd: BorrowedFd<'_>) -> usize {
+    usize::try_from(fd.as_raw_fd()).expect("an open descriptor is non-negative")
 }
 
 /// `select()` until one of `read`/`write` is ready or `deadline` passes.
@@ -105,7 +117,6 @@ pub fn select_until(read: &mut FdSet, write: &mut FdSet, deadline: Instant) -> R
 
 /// Waits until `fd` is readable or `timeout` passes; true when readable.
 pub fn wait_readable(fd: BorrowedFd<'_>, timeout: Duration) -> Result<bool> {
-    let fd = fd.as_raw_fd();
     let mut read = FdSet::new();
     read.insert(fd);
     let n = select_until(&mut read, &mut FdSet::new(), deadline_after(timeout))?;
@@ -114,7 +125,6 @@ pub fn wait_readable(fd: BorrowedFd<'_>, timeout: Duration) -> Result<bool> {
 
 /// Waits until `fd` is writable or `timeout` passes; true when writable.
 pub fn wait_writable(fd: BorrowedFd<'_>, timeout: Duration) -> Result<bool> {
-    let fd = fd.as_raw_fd();
     let mut write = FdSet::new();
     write.insert(fd);
     let n = select_until(&mut FdSet::new(), &mut write, deadline_after(timeout))?;
@@ -138,23 +148,6 @@ fn timeval(d: Duration) -> libc::timeval {
     }
 }
 
-/// Makes `fd` non-blocking.
-pub fn set_nonblocking(fd: &impl AsRawFd, on: bool) -> Result<()> {
-    let raw = fd.as_raw_fd();
-    // SAFETY: fcntl on a descriptor we own; no pointers involved.
-    let flags = check("fcntl(F_GETFL)", unsafe { libc::fcntl(raw, libc::F_GETFL) })?;
-    let flags = if on {
-        flags | libc::O_NONBLOCK
-    } else {
-        flags & !libc::O_NONBLOCK
-    };
-    // SAFETY: as above.
-    check("fcntl(F_SETFL)", unsafe {
-        libc::fcntl(raw, libc::F_SETFL, flags)
-    })?;
-    Ok(())
-}
-
 /// Wraps a descriptor just returned by a successful system call.
 ///
 /// # Safety
@@ -164,29 +157,17 @@ pub unsafe fn own(call: &'static str, fd: RawFd) -> Result<OwnedFd> {
     Ok(OwnedFd::from_raw_fd(fd))
 }
 
-/// Closes a raw descriptor that the C API handed out (`-1` is a no-op).
-pub fn close_raw(fd: RawFd) -> Result<()> {
-    if fd < 0 {
-        return Ok(());
-    }
-    // SAFETY: the caller gives up `fd`; close is attempted once, never retried
-    // (on Linux the descriptor is freed even when close reports EINTR).
+/// Closes `fd`, reporting a failure that dropping it would ignore.
+pub fn close(fd: OwnedFd) -> Result<()> {
+    let fd = fd.into_raw_fd();
+    // SAFETY: `fd` was owned and is given up here; close is attempted once,
+    // never retried (on Linux the descriptor is freed even when close
+    // reports EINTR).
     let rc = unsafe { libc::close(fd) };
     if rc == -1 && crate::error::errno() != libc::EINTR {
         return Err(Error::last("close"));
     }
     Ok(())
-}
-
-/// `read()` restarted on EINTR.
-pub fn read(fd: RawFd, buf: &mut [u8]) -> Result<usize> {
-    // SAFETY: buf is valid for writes of its length.
-    let n = retry_eintr(|| unsafe { libc::read(fd, buf.as_mut_ptr().cast(), buf.len()) });
-    if n < 0 {
-        Err(Error::last("read"))
-    } else {
-        Ok(n as usize)
-    }
 }
 
 /// Raises the soft `RLIMIT_NOFILE` to at least `wanted` (bounded by the hard
@@ -220,7 +201,8 @@ pub fn is_open(fd: RawFd) -> bool {
 }
 
 /// True when `fd` is a socket (and, if given, listening or not).
-pub fn is_socket(fd: RawFd, listening: Option<bool>) -> bool {
+pub fn is_socket(fd: BorrowedFd<'_>, listening: Option<bool>) -> bool {
+    let fd = fd.as_raw_fd();
     // SAFETY: libc::stat is a C struct of integers; all zeroes is a valid value.
     let mut st: libc::stat = unsafe { std::mem::zeroed() };
     // SAFETY: st is a valid out-buffer.
@@ -249,13 +231,14 @@ mod tests {
 
     #[test]
     fn fdset_grows_past_fd_setsize() {
+        // Bits, not descriptors: no descriptor 5000 has to be open.
         let mut s = FdSet::new();
-        s.insert(3);
-        s.insert(5000);
-        assert!(s.contains(3));
-        assert!(s.contains(5000));
-        assert!(!s.contains(4));
-        assert!(!s.contains(100_000));
+        s.insert_bit(3);
+        s.insert_bit(5000);
+        assert!(s.contains_bit(3));
+        assert!(s.contains_bit(5000));
+        assert!(!s.contains_bit(4));
+        assert!(!s.contains_bit(100_000));
         assert!(s.nfds() > 5000);
     }
 
@@ -278,17 +261,15 @@ mod tests {
     #[test]
     fn numbers_from_outside_are_checked_for_what_they_are() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let raw = listener.as_raw_fd();
-        assert!(is_open(raw));
-        assert!(is_socket(raw, None));
-        assert!(is_socket(raw, Some(true)));
-        assert!(!is_socket(raw, Some(false)));
+        assert!(is_open(listener.as_raw_fd()));
+        assert!(is_socket(listener.as_fd(), None));
+        assert!(is_socket(listener.as_fd(), Some(true)));
+        assert!(!is_socket(listener.as_fd(), Some(false)));
         let file = std::fs::File::open("/").unwrap();
         assert!(is_open(file.as_raw_fd()));
-        assert!(!is_socket(file.as_raw_fd(), None));
+        assert!(!is_socket(file.as_fd(), None));
         // A closed number is not checked here: another test thread may
         // reuse it at once.
         assert!(!is_open(-1));
-        assert!(!is_socket(-1, None));
     }
 }

@@ -202,11 +202,12 @@ impl FileId {
     }
 
     /// The identity of the open file `fd`.
-    pub fn of_fd(fd: libc::c_int) -> Result<FileId> {
+    pub fn of_fd(fd: std::os::fd::BorrowedFd<'_>) -> Result<FileId> {
+        use std::os::fd::AsRawFd;
         // SAFETY: libc::stat is a C struct of integers; all zeroes is a valid value.
         let mut st: libc::stat = unsafe { std::mem::zeroed() };
         // SAFETY: st is a valid out-buffer.
-        check("fstat", unsafe { libc::fstat(fd, &mut st) })?;
+        check("fstat", unsafe { libc::fstat(fd.as_raw_fd(), &mut st) })?;
         Ok(FileId::from_stat(&st))
     }
 
@@ -281,8 +282,8 @@ impl PublishedFile {
         let tmp_file = TempFile::create(ctmp)?;
         tmp_file.write_all(content)?;
         let id = {
-            use std::os::fd::AsRawFd;
-            FileId::of_fd(tmp_file.fd.as_raw_fd())?
+            use std::os::fd::AsFd;
+            FileId::of_fd(tmp_file.fd.as_fd())?
         };
         before_rename(&path, id);
         tmp_file.rename_to(&cpath)?;

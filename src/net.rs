@@ -4,8 +4,11 @@
 
 use crate::error::{check, retry_eintr, Error, Result};
 use crate::fd::{self, deadline_after, select_until, FdSet};
-use std::net::{Ipv4Addr, SocketAddrV4};
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::marker::PhantomData;
+use std::mem::ManuallyDrop;
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
+use std::ops::Deref;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::Duration;
 
 /// Largest socket message the client reads: reading stops there, so a
@@ -15,11 +18,6 @@ pub const MAX_SOCKET_MESSAGE: usize = 64 * 1024;
 /// Room for a host name: Linux allows 64 bytes (HOST_NAME_MAX), POSIX
 /// promises at most 255; one more byte keeps the terminating NUL.
 const HOSTNAME_BUFFER: usize = 256;
-
-/// How long a send may wait for room in a full socket buffer (a client that
-/// stopped reading) before the server gives up, as long as the course's
-/// accept timeout.
-const SEND_STALL_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// What is read and thrown away at a time from a peer nobody listens to.
 const DRAIN_CHUNK: usize = 4096;
@@ -131,9 +129,41 @@ fn tcp_socket(nonblocking: bool) -> Result<OwnedFd> {
     unsafe { fd::own("socket", libc::socket(libc::AF_INET, ty, 0)) }
 }
 
+/// A std socket type over a borrowed descriptor, so that std's methods
+/// (`local_addr`, `take_error`, `shutdown`) serve a socket the C program
+/// owns, for as long as the borrow lasts. It never closes the descriptor
+/// (the same idea as socket2's `SockRef`).
+pub struct SocketRef<'fd, S> {
+    socket: ManuallyDrop<S>,
+    borrow: PhantomData<BorrowedFd<'fd>>,
+}
+
+impl<'fd, S: From<OwnedFd>> SocketRef<'fd, S> {
+    /// Views `fd` as an `S` (`TcpListener` or `TcpStream`).
+    pub fn new(fd: BorrowedFd<'fd>) -> SocketRef<'fd, S> {
+        // SAFETY: the OwnedFd made here is wrapped in ManuallyDrop at once and
+        // never taken out, so it is never dropped and never closes `fd`; the
+        // lifetime 'fd keeps the view from outliving the borrow.
+        let owned = unsafe { OwnedFd::from_raw_fd(fd.as_raw_fd()) };
+        SocketRef {
+            socket: ManuallyDrop::new(S::from(owned)),
+            borrow: PhantomData,
+        }
+    }
+}
+
+impl<S> Deref for SocketRef<'_, S> {
+    type Target = S;
+
+    fn deref(&self) -> &S {
+        &self.socket
+    }
+}
+
 /// A listening socket on `addr` (SO_REUSEADDR, non-blocking so that a
-/// connection reset between `select` and `accept` cannot block).
-pub fn listen(addr: SocketAddrV4) -> Result<OwnedFd> {
+/// connection reset between `select` and `accept` cannot block). Made by
+/// hand rather than by `TcpListener::bind` so that a failure names its call.
+pub fn listen(addr: SocketAddrV4) -> Result<TcpListener> {
     let sock = tcp_socket(true)?;
     let one: libc::c_int = 1;
     // SAFETY: option value is a valid c_int.
@@ -159,32 +189,24 @@ pub fn listen(addr: SocketAddrV4) -> Result<OwnedFd> {
     check("listen", unsafe {
         libc::listen(sock.as_raw_fd(), libc::SOMAXCONN)
     })?;
-    Ok(sock)
+    Ok(TcpListener::from(sock))
 }
 
-/// The local address a socket is bound to.
-pub fn local_addr(fd: BorrowedFd<'_>) -> Result<SocketAddrV4> {
-    let fd = fd.as_raw_fd();
-    // SAFETY: libc::sockaddr_in is a C struct of integers; all zeroes is a valid value.
-    let mut sa: libc::sockaddr_in = unsafe { std::mem::zeroed() };
-    let mut len = std::mem::size_of::<libc::sockaddr_in>() as libc::socklen_t;
-    // SAFETY: sa/len describe a writable sockaddr_in.
-    check("getsockname", unsafe {
-        libc::getsockname(fd, (&mut sa as *mut libc::sockaddr_in).cast(), &mut len)
-    })?;
-    if sa.sin_family as i32 != libc::AF_INET {
-        return Err(Error::invalid(format!("fd {fd} is not an IPv4 socket")));
+/// The IPv4 address a listening socket is bound to.
+pub fn local_addr(listener: &TcpListener) -> Result<SocketAddrV4> {
+    match listener.local_addr() {
+        Ok(SocketAddr::V4(addr)) => Ok(addr),
+        Ok(SocketAddr::V6(addr)) => Err(Error::invalid(format!(
+            "listening socket {} is bound to the IPv6 address {addr}, not IPv4",
+            listener.as_raw_fd()
+        ))),
+        Err(e) => Err(Error::from_io("getsockname", &e)),
     }
-    Ok(SocketAddrV4::new(
-        Ipv4Addr::from(u32::from_be(sa.sin_addr.s_addr)),
-        u16::from_be(sa.sin_port),
-    ))
 }
 
 /// `select()` on the listener then `accept()`, within `timeout`.
 /// `Ok(None)` when nobody connected in time. The accepted socket blocks.
-pub fn accept_within(listener: BorrowedFd<'_>, timeout: Duration) -> Result<Option<OwnedFd>> {
-    let listener = listener.as_raw_fd();
+pub fn accept_within(listener: BorrowedFd<'_>, timeout: Duration) -> Result<Option<TcpStream>> {
     let deadline = deadline_after(timeout);
     loop {
         let mut read = FdSet::new();
@@ -195,7 +217,7 @@ pub fn accept_within(listener: BorrowedFd<'_>, timeout: Duration) -> Result<Opti
         // SAFETY: null address buffers are allowed.
         let fd = retry_eintr(|| unsafe {
             libc::accept4(
-                listener,
+                listener.as_raw_fd(),
                 std::ptr::null_mut(),
                 std::ptr::null_mut(),
                 libc::SOCK_CLOEXEC,
@@ -203,7 +225,7 @@ pub fn accept_within(listener: BorrowedFd<'_>, timeout: Duration) -> Result<Opti
         });
         if fd >= 0 {
             // SAFETY: accept4 returned a fresh descriptor.
-            return Ok(Some(unsafe { fd::own("accept", fd)? }));
+            return Ok(Some(TcpStream::from(unsafe { fd::own("accept", fd)? })));
         }
         let err = Error::last("accept");
         // A connection that was reset or aborted before accept: wait again.
@@ -212,32 +234,6 @@ pub fn accept_within(listener: BorrowedFd<'_>, timeout: Duration) -> Result<Opti
             _ => return Err(err),
         }
     }
-}
-
-/// Sends all of `bytes` (short writes and EINTR handled, no SIGPIPE), then
-/// half-closes so the peer reads end-of-stream.
-pub fn send_all_and_finish(borrowed: BorrowedFd<'_>, mut bytes: &[u8]) -> Result<()> {
-    let fd = borrowed.as_raw_fd();
-    while !bytes.is_empty() {
-        // SAFETY: bytes is valid for reads of its length.
-        let n = retry_eintr(|| unsafe {
-            libc::send(fd, bytes.as_ptr().cast(), bytes.len(), libc::MSG_NOSIGNAL)
-        });
-        if n < 0 {
-            let err = Error::last("send");
-            if err.errno() == libc::EAGAIN {
-                fd::wait_writable(borrowed, SEND_STALL_TIMEOUT)?;
-                continue;
-            }
-            return Err(err);
-        }
-        bytes = &bytes[n as usize..];
-    }
-    // SAFETY: plain syscall.
-    check("shutdown(SHUT_WR)", unsafe {
-        libc::shutdown(fd, libc::SHUT_WR)
-    })?;
-    Ok(())
 }
 
 /// How long one server send may take in all: a client that stops reading
@@ -285,79 +281,104 @@ pub fn send_all_within(
 /// Ends a server's connection: half-closes it (the peer reads end-of-stream
 /// after everything sent), discards what the peer sent and nobody read (so
 /// that the close sends FIN, not RST, and the peer loses nothing), then
-/// closes it. `-1` is a no-op; every step runs, the first failure is reported.
-pub fn finish_and_close(fd: RawFd) -> Result<()> {
-    if fd < 0 {
-        return Ok(());
-    }
-    // SAFETY: a descriptor handed to finish_and_close is open and the
-    // caller's, given up here; it stays open until close_raw below.
-    let half = finish(unsafe { BorrowedFd::borrow_raw(fd) });
+/// closes it. Every step runs; the first failure is reported.
+pub fn finish_and_close(conn: TcpStream) -> Result<()> {
+    let half = finish(&conn);
     let mut sink = [0u8; DRAIN_CHUNK];
     for _ in 0..DRAIN_READS_AT_CLOSE {
-        // SAFETY: sink is writable for its length.
-        let n = unsafe { libc::recv(fd, sink.as_mut_ptr().cast(), sink.len(), libc::MSG_DONTWAIT) };
-        if n <= 0 {
+        if !matches!(recv_nowait(conn.as_fd(), &mut sink), Ok(n) if n > 0) {
             break;
         }
     }
-    let closed = fd::close_raw(fd);
+    let closed = fd::close(conn.into());
     half.and(closed)
 }
 
 /// Half-closes a connection (`shutdown(SHUT_WR)`): the peer reads
 /// end-of-stream; a peer already gone is not an error.
-pub fn finish(fd: BorrowedFd<'_>) -> Result<()> {
-    let fd = fd.as_raw_fd();
-    // SAFETY: plain syscall.
-    match check("shutdown(SHUT_WR)", unsafe {
-        libc::shutdown(fd, libc::SHUT_WR)
-    }) {
-        Err(e) if e.errno() != libc::ENOTCONN => Err(e),
+pub fn finish(conn: &TcpStream) -> Result<()> {
+    match conn.shutdown(Shutdown::Write) {
+        Err(e) if e.raw_os_error() != Some(libc::ENOTCONN) => {
+            Err(Error::from_io("shutdown(SHUT_WR)", &e))
+        }
         _ => Ok(()),
     }
 }
 
 /// Waits until the peer closes its side (reads and discards what it sends).
 /// True when it closed (or reset), false when `timeout` passed first.
-pub fn await_peer_close(fd: BorrowedFd<'_>, timeout: Duration) -> Result<bool> {
-    let fd = fd.as_raw_fd();
+pub fn await_peer_close(conn: BorrowedFd<'_>, timeout: Duration) -> Result<bool> {
     let deadline = deadline_after(timeout);
     let mut sink = [0u8; DRAIN_CHUNK];
     loop {
         let mut read = FdSet::new();
-        read.insert(fd);
+        read.insert(conn);
         if select_until(&mut read, &mut FdSet::new(), deadline)? == 0 {
             return Ok(false);
         }
-        // SAFETY: sink is writable; MSG_DONTWAIT keeps a blocking socket from blocking.
-        let n = retry_eintr(|| unsafe {
-            libc::recv(fd, sink.as_mut_ptr().cast(), sink.len(), libc::MSG_DONTWAIT)
-        });
-        match n {
-            0 => return Ok(true),
-            n if n > 0 => continue,
-            _ => {
-                let err = Error::last("recv");
-                match err.errno() {
-                    libc::EAGAIN => continue,
-                    libc::ECONNRESET => return Ok(true),
-                    _ => return Err(err),
-                }
-            }
+        match recv_nowait(conn, &mut sink) {
+            Ok(0) => return Ok(true),
+            Ok(_) => continue,
+            Err(e) => match e.errno() {
+                libc::EAGAIN => continue,
+                libc::ECONNRESET => return Ok(true),
+                _ => return Err(e),
+            },
         }
     }
+}
+
+/// One `recv` that never blocks (MSG_DONTWAIT, whatever the socket's mode),
+/// restarted on EINTR: the bytes read, 0 at end of stream.
+pub fn recv_nowait(conn: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize> {
+    // SAFETY: buf is writable for its length.
+    let n = retry_eintr(|| unsafe {
+        libc::recv(
+            conn.as_raw_fd(),
+            buf.as_mut_ptr().cast(),
+            buf.len(),
+            libc::MSG_DONTWAIT,
+        )
+    });
+    usize::try_from(n).map_err(|_| Error::last("recv"))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::os::fd::AsFd;
+    use std::io::Read;
 
-    fn loopback_listener() -> (OwnedFd, SocketAddrV4) {
+    fn loopback_listener() -> (TcpListener, SocketAddrV4) {
         let l = listen(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0)).unwrap();
-        let addr = local_addr(l.as_fd()).unwrap();
+        let addr = local_addr(&l).unwrap();
         (l, addr)
+    }
+
+    #[test]
+    fn a_borrowed_view_answers_for_the_socket_and_leaves_it_open() {
+        let (l, addr) = loopback_listener();
+        {
+            let view = SocketRef::<TcpListener>::new(l.as_fd());
+            assert_eq!(local_addr(&view).unwrap(), addr);
+        }
+        assert!(fd::is_open(l.as_raw_fd()), "dropping the view closed the socket");
+        assert_eq!(local_addr(&l).unwrap(), addr);
+    }
+
+    #[test]
+    fn finish_and_close_ends_the_stream_after_unread_data() {
+        let (l, addr) = loopback_listener();
+        let mut client = std::net::TcpStream::connect(addr).unwrap();
+        let conn = accept_within(l.as_fd(), Duration::from_secs(5))
+            .unwrap()
+            .unwrap();
+        std::io::Write::write_all(&mut client, b"never read by the server").unwrap();
+        send_all_within(conn.as_fd(), b"bye", Duration::from_secs(5)).unwrap();
+        finish_and_close(conn).unwrap();
+        let mut got = Vec::new();
+        // A reset instead of FIN would fail this read with ECONNRESET.
+        client.read_to_end(&mut got).unwrap();
+        assert_eq!(got, b"bye");
     }
 
     #[test]
@@ -367,8 +388,8 @@ mod tests {
         let conn = accept_within(l.as_fd(), Duration::from_secs(5))
             .unwrap()
             .unwrap();
-        send_all_and_finish(conn.as_fd(), b"hello\n").unwrap();
-        use std::os::fd::AsFd;
+        send_all_within(conn.as_fd(), b"hello\n", Duration::from_secs(5)).unwrap();
+        finish(&conn).unwrap();
         let msgs = crate::reach::read_all(&[client.as_fd()], Duration::from_secs(5));
         assert_eq!(msgs[0].message.as_deref(), Some(&b"hello"[..]));
         drop(client);

@@ -16,10 +16,10 @@
 
 use crate::announce::Host;
 use crate::fd;
-use crate::net::MAX_SOCKET_MESSAGE;
+use crate::net::{recv_nowait, MAX_SOCKET_MESSAGE};
 use crate::outcome::{ReadEnd, SocketOutcome, SocketRead};
-use std::net::{SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -51,22 +51,10 @@ pub fn drain(fd: BorrowedFd<'_>) {
     let mut chunk = vec![0u8; RECV_CHUNK];
     let mut discarded = 0;
     while discarded < CLOSE_DRAIN_LIMIT {
-        // SAFETY: chunk is writable for its length.
-        let n = unsafe {
-            libc::recv(
-                fd.as_raw_fd(),
-                chunk.as_mut_ptr().cast(),
-                chunk.len(),
-                libc::MSG_DONTWAIT,
-            )
-        };
-        if n <= 0 {
-            if n < 0 && crate::error::errno() == libc::EINTR {
-                continue;
-            }
-            return;
+        match recv_nowait(fd, &mut chunk) {
+            Ok(n) if n > 0 => discarded += n,
+            _ => return,
         }
-        discarded += n as usize;
     }
 }
 
@@ -85,7 +73,7 @@ pub struct Reached {
     /// What the connect did.
     pub outcome: SocketOutcome,
     /// The connected socket (non-blocking), when the handshake completed.
-    pub stream: Option<OwnedFd>,
+    pub stream: Option<TcpStream>,
     /// What it sent, when it connected.
     pub read: Option<SocketRead>,
 }
@@ -152,21 +140,42 @@ impl Reader {
     }
 }
 
-struct Entry {
+/// An entry's socket: owned when the loop connected it, borrowed when the
+/// caller connected it.
+enum Socket<'a> {
+    None,
+    Owned(TcpStream),
+    Borrowed(BorrowedFd<'a>),
+}
+
+impl Socket<'_> {
+    fn fd(&self) -> Option<BorrowedFd<'_>> {
+        match self {
+            Socket::None => None,
+            Socket::Owned(stream) => Some(stream.as_fd()),
+            Socket::Borrowed(fd) => Some(*fd),
+        }
+    }
+
+    fn into_stream(self) -> Option<TcpStream> {
+        match self {
+            Socket::Owned(stream) => Some(stream),
+            Socket::None | Socket::Borrowed(_) => None,
+        }
+    }
+}
+
+struct Entry<'a> {
     state: State,
-    /// The socket: owned when the loop connected it.
-    owned: Option<OwnedFd>,
-    /// The socket's number (owned or borrowed); -1 before there is one.
-    fd: RawFd,
+    socket: Socket<'a>,
     outcome: Option<SocketOutcome>,
     read: Option<SocketRead>,
 }
 
-impl Entry {
+impl Entry<'_> {
     fn settle(&mut self, outcome: SocketOutcome) {
         self.outcome = Some(outcome);
-        self.owned = None;
-        self.fd = -1;
+        self.socket = Socket::None;
         self.state = State::Done;
     }
 
@@ -206,8 +215,7 @@ pub fn connect_and_read(
     for (i, d) in destinations.iter().enumerate() {
         let mut entry = Entry {
             state: State::Done,
-            owned: None,
-            fd: -1,
+            socket: Socket::None,
             outcome: None,
             read: None,
         };
@@ -228,7 +236,7 @@ pub fn connect_and_read(
             outcome: e
                 .outcome
                 .unwrap_or(SocketOutcome::DeadlinePassed { after: timeout }),
-            stream: e.owned,
+            stream: e.socket.into_stream(),
             read: e.read,
         })
         .collect()
@@ -244,8 +252,7 @@ pub fn read_all(sockets: &[BorrowedFd<'_>], timeout: Duration) -> Vec<SocketRead
         .iter()
         .map(|s| Entry {
             state: State::Reading(Reader::new()),
-            owned: None,
-            fd: s.as_raw_fd(),
+            socket: Socket::Borrowed(*s),
             outcome: None,
             read: None,
         })
@@ -291,8 +298,7 @@ fn start_connect(entry: &mut Entry, addr: SocketAddr, rest: Vec<SocketAddr>) {
     loop {
         match connect_nonblocking(addr) {
             Ok((sock, done)) => {
-                entry.fd = sock.as_raw_fd();
-                entry.owned = Some(sock);
+                entry.socket = Socket::Owned(sock);
                 if done {
                     entry.outcome = Some(SocketOutcome::Connected { addr });
                     entry.state = State::Reading(Reader::new());
@@ -315,7 +321,7 @@ fn start_connect(entry: &mut Entry, addr: SocketAddr, rest: Vec<SocketAddr>) {
 
 /// A non-blocking socket with a connect to `addr` started: `(socket, true)`
 /// when it connected at once, `(socket, false)` while in progress.
-fn connect_nonblocking(addr: SocketAddr) -> Result<(OwnedFd, bool), SocketOutcome> {
+fn connect_nonblocking(addr: SocketAddr) -> Result<(TcpStream, bool), SocketOutcome> {
     let family = match addr {
         SocketAddr::V4(_) => libc::AF_INET,
         SocketAddr::V6(_) => libc::AF_INET6,
@@ -334,10 +340,10 @@ fn connect_nonblocking(addr: SocketAddr) -> Result<(OwnedFd, bool), SocketOutcom
         )
     };
     if rc == 0 {
-        return Ok((sock, true));
+        return Ok((TcpStream::from(sock), true));
     }
     match crate::error::errno() {
-        libc::EINPROGRESS | libc::EINTR => Ok((sock, false)),
+        libc::EINPROGRESS | libc::EINTR => Ok((TcpStream::from(sock), false)),
         errno => Err(SocketOutcome::of_connect_errno(errno)),
     }
 }
@@ -377,24 +383,11 @@ fn sockaddr_of(addr: SocketAddr) -> (libc::sockaddr_storage, libc::socklen_t) {
     (storage, len as libc::socklen_t)
 }
 
-/// `SO_ERROR` of a socket whose connect finished.
-fn pending_error(fd: RawFd) -> i32 {
-    let mut err: libc::c_int = 0;
-    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: err/len describe a writable c_int.
-    let rc = unsafe {
-        libc::getsockopt(
-            fd,
-            libc::SOL_SOCKET,
-            libc::SO_ERROR,
-            (&mut err as *mut libc::c_int).cast(),
-            &mut len,
-        )
-    };
-    if rc == -1 {
-        crate::error::errno()
-    } else {
-        err
+/// `SO_ERROR` of a socket whose connect finished: 0 when it connected.
+fn pending_error(stream: &TcpStream) -> i32 {
+    match stream.take_error() {
+        Ok(None) => 0,
+        Ok(Some(e)) | Err(e) => e.raw_os_error().unwrap_or(libc::EIO),
     }
 }
 
@@ -490,7 +483,8 @@ fn poll_set(
             State::Done => continue,
         };
         fds.push(libc::pollfd {
-            fd: e.fd,
+            // Every connecting or reading entry has a socket; poll skips -1.
+            fd: e.socket.fd().map_or(-1, |fd| fd.as_raw_fd()),
             events,
             revents: 0,
         });
@@ -558,7 +552,12 @@ fn on_ready(entry: &mut Entry, revents: libc::c_short, now: Instant, chunk: &mut
     match &mut entry.state {
         State::Connecting { addr, rest } => {
             let (addr, rest) = (*addr, std::mem::take(rest));
-            match pending_error(entry.fd) {
+            // Only the loop's own sockets connect; EBADF should one not.
+            let errno = match &entry.socket {
+                Socket::Owned(stream) => pending_error(stream),
+                Socket::None | Socket::Borrowed(_) => libc::EBADF,
+            };
+            match errno {
                 0 => {
                     entry.outcome = Some(SocketOutcome::Connected { addr });
                     entry.state = State::Reading(Reader::new());
@@ -583,7 +582,10 @@ fn on_ready(entry: &mut Entry, revents: libc::c_short, now: Instant, chunk: &mut
             }
         }
         State::Reading(reader) => {
-            if let Some(end) = read_ready(reader, entry.fd, now, chunk) {
+            let Some(fd) = entry.socket.fd() else {
+                return entry.end_read(ReadEnd::Failed { errno: libc::EBADF });
+            };
+            if let Some(end) = read_ready(reader, fd, now, chunk) {
                 entry.end_read(end);
             }
         }
@@ -593,25 +595,18 @@ fn on_ready(entry: &mut Entry, revents: libc::c_short, now: Instant, chunk: &mut
 
 /// Reads what `fd` has (at most `RECVS_PER_WAKE` chunks); the end of the
 /// read when it ended.
-fn read_ready(reader: &mut Reader, fd: RawFd, now: Instant, chunk: &mut [u8]) -> Option<ReadEnd> {
+fn read_ready(
+    reader: &mut Reader,
+    fd: BorrowedFd<'_>,
+    now: Instant,
+    chunk: &mut [u8],
+) -> Option<ReadEnd> {
     for _ in 0..RECVS_PER_WAKE {
-        // SAFETY: chunk is writable for its length.
-        let n = unsafe {
-            libc::recv(
-                fd,
-                chunk.as_mut_ptr().cast(),
-                chunk.len(),
-                libc::MSG_DONTWAIT,
-            )
-        };
-        match n {
-            0 => return Some(ReadEnd::Eof),
-            n if n > 0 => reader.take(&chunk[..n as usize], now),
-            _ => match crate::error::errno() {
-                libc::EINTR => {}
-                libc::EAGAIN => return None,
-                errno => return Some(ReadEnd::Failed { errno }),
-            },
+        match recv_nowait(fd, chunk) {
+            Ok(0) => return Some(ReadEnd::Eof),
+            Ok(n) => reader.take(&chunk[..n], now),
+            Err(e) if e.errno() == libc::EAGAIN => return None,
+            Err(e) => return Some(ReadEnd::Failed { errno: e.errno() }),
         }
     }
     None

@@ -8,8 +8,8 @@ use crate::net;
 use crate::shm::{self, Segment, SHARED_MEMORY_SIZE};
 use crate::signals::{self, Registration};
 use std::ffi::OsString;
-use std::net::SocketAddrV4;
-use std::os::fd::{AsFd, IntoRawFd, OwnedFd, RawFd};
+use std::net::{SocketAddrV4, TcpListener, TcpStream};
+use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -77,20 +77,22 @@ impl Default for Timeouts {
 /// only inherited it by `fork` removes nothing).
 #[derive(Debug)]
 pub struct Server {
-    connection: Option<OwnedFd>,
-    listener: OwnedFd,
+    connection: Option<TcpStream>,
+    listener: TcpListener,
     registration: Registration,
     address: SocketAddrV4,
 }
 
-/// The raw handles of a server whose ownership passed to C.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RawServer {
-    /// The listening socket.
-    pub server_fd: RawFd,
-    /// The accepted connection, or -1.
-    pub client_fd: RawFd,
-    /// The created segment.
+/// A server taken apart: what C holds as the numbers of a
+/// `live_server_info`, and what `ServerParts::shutdown` frees.
+#[derive(Debug)]
+pub struct ServerParts {
+    /// The listening socket, if it is still open.
+    pub listener: Option<TcpListener>,
+    /// The accepted connection, if there is one.
+    pub connection: Option<TcpStream>,
+    /// The created segment (its removal is registered with the signal
+    /// handlers, so it is an id, not an owner).
     pub shmid: i32,
     /// The published info file, or empty.
     pub info_file_path: PathBuf,
@@ -122,7 +124,7 @@ impl Server {
         let registration = signals::register(segment.id(), key, cwd.as_deref())?;
         segment.into_raw(); // the registration removes it from now on
         let listener = net::listen(SocketAddrV4::new(net::local_ipv4(), setup.port))?;
-        let address = net::local_addr(listener.as_fd())?;
+        let address = net::local_addr(&listener)?;
         Ok(Server {
             connection: None,
             listener,
@@ -177,7 +179,7 @@ impl Server {
     pub fn await_client_close(&self, timeout: Duration) -> Result<bool> {
         match &self.connection {
             Some(conn) => {
-                net::finish(conn.as_fd())?;
+                net::finish(conn)?;
                 net::await_peer_close(conn.as_fd(), timeout)
             }
             None => Ok(true),
@@ -186,11 +188,12 @@ impl Server {
 
     /// Frees everything, reporting the first failure (drop frees silently).
     pub fn shutdown(self) -> Result<()> {
-        shutdown_raw(self.into_raw())
+        self.into_parts().shutdown()
     }
 
-    /// Hands the handles to C; `shutdown_raw` frees them later.
-    pub fn into_raw(self) -> RawServer {
+    /// Takes the server apart, for C to hold; `ServerParts::shutdown`
+    /// frees the parts later.
+    pub fn into_parts(self) -> ServerParts {
         let Server {
             connection,
             listener,
@@ -198,9 +201,9 @@ impl Server {
             ..
         } = self;
         let shmid = registration.into_raw();
-        RawServer {
-            server_fd: listener.into_raw_fd(),
-            client_fd: connection.map_or(-1, IntoRawFd::into_raw_fd),
+        ServerParts {
+            listener: Some(listener),
+            connection,
             shmid,
             info_file_path: signals::info_file(shmid)
                 .map(|(p, _)| p)
@@ -258,17 +261,20 @@ pub fn publish(setup: &Setup, address: SocketAddrV4, shmid: i32) -> Result<PathB
     }
 }
 
-/// Frees a server's raw handles: ends the connection (half-close, then
-/// close) and closes the listener, and, taking the
-/// server over, removes the segment and unlinks the info file (each only if
-/// still its own). Every step runs; the first failure is reported.
-pub fn shutdown_raw(raw: RawServer) -> Result<()> {
-    let results = [
-        net::finish_and_close(raw.client_fd),
-        crate::fd::close_raw(raw.server_fd),
-        signals::shutdown(raw.shmid),
-    ];
-    results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
+impl ServerParts {
+    /// Frees the parts: ends the connection (half-close, then close) and
+    /// closes the listener, and, taking the server over, removes the
+    /// segment and unlinks the info file (each only if still its own).
+    /// Every step runs; the first failure is reported.
+    pub fn shutdown(self) -> Result<()> {
+        let results = [
+            self.connection.map_or(Ok(()), net::finish_and_close),
+            self.listener
+                .map_or(Ok(()), |l| crate::fd::close(l.into())),
+            signals::shutdown(self.shmid),
+        ];
+        results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())
+    }
 }
 
 /// What `run` did.
@@ -499,13 +505,14 @@ mod tests {
         let s = setup(&dir, "a.txt", 16);
         let mut server = Server::start(&s).unwrap();
         let path = server.publish_info_file(&s).unwrap().to_owned();
-        let raw = server.into_raw();
+        let address = server.address();
+        let parts = server.into_parts();
         std::fs::remove_file(&path).unwrap();
-        crate::shm::remove_id(raw.shmid).unwrap();
-        let listener = raw.server_fd;
-        shutdown_raw(raw).unwrap();
-        // SAFETY: F_GETFD only queries a descriptor number; a closed one gives EBADF.
-        assert_eq!(unsafe { libc::fcntl(listener, libc::F_GETFD) }, -1);
+        crate::shm::remove_id(parts.shmid).unwrap();
+        parts.shutdown().unwrap();
+        // The listener is closed: nobody accepts on its address any more.
+        let refused = std::net::TcpStream::connect(address).unwrap_err();
+        assert_eq!(refused.kind(), std::io::ErrorKind::ConnectionRefused);
     }
 
     #[test]

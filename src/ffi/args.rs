@@ -4,7 +4,7 @@
 
 use super::panic::Failure;
 use crate::error::Error;
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 /// Borrows `*p`, or fails with ISOPROBE_ERROR_NULL naming `what`.
 pub(crate) fn deref<'a, T>(p: *const T, what: &'static str) -> Result<&'a T, Failure> {
@@ -36,11 +36,28 @@ pub(crate) fn borrow_fd<'a>(
     fd: libc::c_int,
     call: &'static str,
 ) -> Result<BorrowedFd<'a>, Failure> {
+    open_fd(fd).ok_or(Failure::Core(Error::sys(call, libc::EBADF)))
+}
+
+/// Borrows the descriptor number `fd` from C when it is an open descriptor;
+/// `None` for -1 and for a number nothing is open under.
+pub(crate) fn open_fd<'a>(fd: libc::c_int) -> Option<BorrowedFd<'a>> {
     if fd < 0 || !crate::fd::is_open(fd) {
-        return Err(Failure::Core(Error::sys(call, libc::EBADF)));
+        return None;
     }
     // SAFETY: fd is open (checked just now), and C does not close a handle
-    // of its live_server_info while a call on that record runs; the borrow
-    // is used as an argument of one such call only.
-    Ok(unsafe { BorrowedFd::borrow_raw(fd) })
+    // of its records while a call on them runs; the borrow is used within
+    // one such call only.
+    Some(unsafe { BorrowedFd::borrow_raw(fd) })
+}
+
+/// Takes over the descriptor number `fd` that C gives up in this call (the
+/// calling function resets C's record to -1): from here on it is owned, and
+/// closed exactly once. `None` for -1 and for a number nothing is open under.
+pub(crate) fn take_fd(fd: libc::c_int) -> Option<OwnedFd> {
+    let open = open_fd(fd)?;
+    // SAFETY: the descriptor is open, and the C contract of the calling
+    // function (shutdown, disconnect) is that the record's handle is given
+    // up to the library, which alone closes it.
+    Some(unsafe { OwnedFd::from_raw_fd(open.as_raw_fd()) })
 }

@@ -1,6 +1,6 @@
 //! The client's C functions (declared in `client.h`).
 
-use super::args::deref;
+use super::args::{deref, open_fd, take_fd};
 use super::error::{isoprobe_error, isoprobe_status};
 use super::held;
 use super::panic::{boundary, Failure};
@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::outcome::{ReadEnd, SocketRead};
 use libc::{c_char, c_uint, c_void};
 use std::ffi::{CStr, OsStr};
-use std::os::fd::BorrowedFd;
+use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::time::Duration;
@@ -129,27 +129,24 @@ pub extern "C" fn isoprobe_client_count_servers(
 /// is still its socket, else a fresh read (all together, within `timeout`).
 fn socket_reads(fds: &[libc::c_int], timeout: Duration) -> Vec<SocketRead> {
     let mut reads: Vec<Option<SocketRead>> = fds.iter().map(|&fd| held::socket_read(fd)).collect();
-    for (read, &fd) in reads.iter_mut().zip(fds) {
-        // SAFETY: F_GETFD only queries the descriptor table.
-        if read.is_none() && unsafe { libc::fcntl(fd, libc::F_GETFD) } == -1 {
-            *read = Some(SocketRead {
-                message: None,
-                end: ReadEnd::Failed { errno: libc::EBADF },
-                received: 0,
-            });
+    let mut unread: Vec<(usize, BorrowedFd<'_>)> = Vec::new();
+    for (i, (read, &fd)) in reads.iter_mut().zip(fds).enumerate() {
+        if read.is_some() {
+            continue;
+        }
+        match open_fd(fd) {
+            Some(open) => unread.push((i, open)),
+            None => {
+                *read = Some(SocketRead {
+                    message: None,
+                    end: ReadEnd::Failed { errno: libc::EBADF },
+                    received: 0,
+                })
+            }
         }
     }
-    let missing: Vec<usize> = (0..fds.len()).filter(|&i| reads[i].is_none()).collect();
-    // SAFETY: each number is open (checked just above) and belongs to the
-    // caller's records, which own it until disconnect (C contract).
-    let borrowed: Vec<BorrowedFd<'_>> = missing
-        .iter()
-        .map(|&i| unsafe { BorrowedFd::borrow_raw(fds[i]) })
-        .collect();
-    for (i, read) in missing
-        .into_iter()
-        .zip(crate::reach::read_all(&borrowed, timeout))
-    {
+    let borrowed: Vec<BorrowedFd<'_>> = unread.iter().map(|&(_, fd)| fd).collect();
+    for ((i, _), read) in unread.into_iter().zip(crate::reach::read_all(&borrowed, timeout)) {
         reads[i] = Some(read);
     }
     reads
@@ -254,7 +251,7 @@ pub extern "C" fn isoprobe_client_get_message_from_socket(
                 Error::invalid("server's socket is not connected (client_fd is -1)").into(),
             );
         }
-        if !crate::fd::is_socket(info.client_fd, Some(false)) {
+        if !open_fd(info.client_fd).is_some_and(|fd| crate::fd::is_socket(fd, Some(false))) {
             return Err(Error::invalid(format!(
                 "client_fd {} is not a connected socket (live_server_info uninitialised?)",
                 info.client_fd
@@ -321,10 +318,12 @@ pub extern "C" fn isoprobe_client_disconnect(
                 held::release_attachment(s.shmid);
             }
             let ours = s.client_fd >= 0 && held::release_socket(s.client_fd);
-            if ours || (s.client_fd >= 0 && crate::fd::is_socket(s.client_fd, None)) {
-                // SAFETY: the record owns the open socket until this close.
-                crate::reach::drain(unsafe { BorrowedFd::borrow_raw(s.client_fd) });
-                if let Err(e) = crate::fd::close_raw(s.client_fd) {
+            let socket = open_fd(s.client_fd).is_some_and(|fd| crate::fd::is_socket(fd, None));
+            // A number that is neither ours nor a socket is not taken (it
+            // would be closed): the program may have reused it for a file.
+            if let Some(fd) = (ours || socket).then(|| take_fd(s.client_fd)).flatten() {
+                crate::reach::drain(fd.as_fd());
+                if let Err(e) = crate::fd::close(fd) {
                     first_error.get_or_insert(e);
                 }
             }

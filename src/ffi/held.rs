@@ -8,14 +8,17 @@
 //! A socket is known by its number and its inode: a number the program
 //! closed and the kernel gave to another socket is not taken for ours.
 
+use super::args::open_fd;
+use crate::info_file::FileId;
 use crate::outcome::SocketRead;
 use crate::shm::Attachment;
-use std::os::fd::{IntoRawFd, OwnedFd, RawFd};
+use std::net::TcpStream;
+use std::os::fd::{AsFd, IntoRawFd, RawFd};
 use std::sync::{Mutex, MutexGuard};
 
 struct HeldSocket {
     fd: RawFd,
-    identity: (u64, u64),
+    identity: FileId,
     read: Option<SocketRead>,
 }
 
@@ -28,21 +31,16 @@ fn lock<T>(m: &'static Mutex<T>) -> MutexGuard<'static, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// `(st_dev, st_ino)` of an open descriptor.
-fn identity(fd: RawFd) -> Option<(u64, u64)> {
-    // SAFETY: all-zero is a valid stat buffer.
-    let mut st: libc::stat = unsafe { std::mem::zeroed() };
-    // SAFETY: st is a valid out-buffer.
-    if unsafe { libc::fstat(fd, &mut st) } != 0 {
-        return None;
-    }
-    Some((st.st_dev, st.st_ino))
+/// The identity of the file open under the number `fd`, if any.
+fn identity(fd: RawFd) -> Option<FileId> {
+    FileId::of_fd(open_fd(fd)?).ok()
 }
 
 /// Gives `stream` to C as a number, remembering it and what it sent.
-pub(crate) fn hold_socket(stream: OwnedFd, read: Option<SocketRead>) -> RawFd {
+pub(crate) fn hold_socket(stream: TcpStream, read: Option<SocketRead>) -> RawFd {
+    let identity = FileId::of_fd(stream.as_fd()).ok();
     let fd = stream.into_raw_fd();
-    if let Some(identity) = identity(fd) {
+    if let Some(identity) = identity {
         let mut held = lock(&SOCKETS);
         held.retain(|h| h.fd != fd);
         held.push(HeldSocket { fd, identity, read });
@@ -103,14 +101,13 @@ pub(crate) fn release_attachment(shmid: i32) -> bool {
 mod tests {
     use super::*;
     use crate::outcome::ReadEnd;
-    use std::os::fd::FromRawFd;
+    use std::net::{Ipv4Addr, TcpListener};
 
-    fn socket() -> OwnedFd {
-        // SAFETY: plain syscall; the result is checked before it is owned.
-        let fd = unsafe { libc::socket(libc::AF_UNIX, libc::SOCK_STREAM | libc::SOCK_CLOEXEC, 0) };
-        assert!(fd >= 0);
-        // SAFETY: fd was just returned by socket.
-        unsafe { OwnedFd::from_raw_fd(fd) }
+    /// A connected loopback socket (its listener and peer are gone; the
+    /// socket itself stays open).
+    fn socket() -> TcpStream {
+        let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
+        TcpStream::connect(listener.local_addr().unwrap()).unwrap()
     }
 
     #[test]
@@ -133,7 +130,7 @@ mod tests {
             "another socket under the same number"
         );
         assert!(!release_socket(fd));
-        crate::fd::close_raw(fd).unwrap();
+        crate::fd::close(crate::ffi::args::take_fd(fd).expect("still open")).unwrap();
     }
 
     #[test]

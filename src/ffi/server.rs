@@ -1,14 +1,16 @@
 //! The server's C functions (declared in `server.h`).
 
-use super::args::{borrow_fd, c_bytes, deref, deref_mut};
+use super::args::{borrow_fd, c_bytes, deref, deref_mut, open_fd, take_fd};
 use super::error::{isoprobe_error, isoprobe_status};
 use super::panic::{boundary, Failure};
 use super::string::IsoprobeString;
 use super::types::{live_server_info, server_setup_information};
 use crate::error::Error;
-use crate::server::{self, RawServer, RunOutcome, Server, Timeouts};
+use crate::net::SocketRef;
+use crate::server::{self, RunOutcome, Server, ServerParts, Timeouts};
 use crate::{fd, shm};
 use libc::{c_char, c_int, c_uint};
+use std::net::{TcpListener, TcpStream};
 use std::os::fd::IntoRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
@@ -44,8 +46,7 @@ pub extern "C" fn isoprobe_server_start_communication(
     boundary(err, || {
         let setup = deref(setup, "setup")?.to_setup()?;
         let out = deref_mut(server, "server")?;
-        let raw = Server::start(&setup)?.into_raw();
-        *out = live_server_info::from_raw(&raw)?;
+        *out = live_server_info::from_parts(Server::start(&setup)?.into_parts())?;
         Ok(OK)
     })
 }
@@ -70,7 +71,8 @@ pub extern "C" fn isoprobe_server_create_info_file(
             )
             .into());
         }
-        let address = crate::net::local_addr(borrow_fd(raw.server_fd, "getsockname")?)?;
+        let listener = SocketRef::<TcpListener>::new(borrow_fd(raw.server_fd, "getsockname")?);
+        let address = crate::net::local_addr(&listener)?;
         // The path fits: publish refused nothing longer than the C fields.
         let published = server::publish(&setup, address, raw.shmid)?;
         info.info_file_path =
@@ -177,7 +179,7 @@ pub extern "C" fn isoprobe_server_shutdown(
         let info = deref_mut(server, "server")?;
         let raw = checked_handles(info)?;
         *info = live_server_info::empty();
-        server::shutdown_raw(raw)?;
+        raw.into_parts().shutdown()?;
         Ok(OK)
     })
 }
@@ -226,28 +228,44 @@ pub extern "C" fn isoprobe_server_run_with_timeouts(
     })
 }
 
+/// The handles of a `live_server_info` as C holds them, checked by
+/// `checked_handles`: a descriptor number nothing is open under is -1 here.
+struct Handles {
+    server_fd: c_int,
+    client_fd: c_int,
+    shmid: i32,
+    info_file_path: PathBuf,
+}
+
+impl Handles {
+    /// Takes the handles over from C, whose record the caller resets: the
+    /// open descriptors become owned sockets.
+    fn into_parts(self) -> ServerParts {
+        ServerParts {
+            listener: take_fd(self.server_fd).map(TcpListener::from),
+            connection: take_fd(self.client_fd).map(TcpStream::from),
+            shmid: self.shmid,
+            info_file_path: self.info_file_path,
+        }
+    }
+}
+
 /// Reads the handles of `*info`, refusing ones that cannot be this server's:
 /// a `server_fd` that is not a listening socket, a `client_fd` that is not a
 /// socket, a `shmid` not created by this process, an unterminated path.
-fn checked_handles(info: &live_server_info) -> Result<RawServer, Failure> {
+fn checked_handles(info: &live_server_info) -> Result<Handles, Failure> {
     let invalid = |what: String| {
         Failure::Core(Error::invalid(format!(
             "{what} (live_server_info uninitialised or not from start_communication?)"
         )))
     };
-    if info.server_fd >= 0
-        && fd::is_open(info.server_fd)
-        && !fd::is_socket(info.server_fd, Some(true))
-    {
+    if open_fd(info.server_fd).is_some_and(|fd| !fd::is_socket(fd, Some(true))) {
         return Err(invalid(format!(
             "server_fd {} is not a listening socket",
             info.server_fd
         )));
     }
-    if info.client_fd >= 0
-        && fd::is_open(info.client_fd)
-        && !fd::is_socket(info.client_fd, Some(false))
-    {
+    if open_fd(info.client_fd).is_some_and(|fd| !fd::is_socket(fd, Some(false))) {
         return Err(invalid(format!(
             "client_fd {} is not a connected socket",
             info.client_fd
@@ -271,9 +289,9 @@ fn checked_handles(info: &live_server_info) -> Result<RawServer, Failure> {
     // A descriptor closed behind the library's back is nothing to close (and
     // must not be: its number may be reused by the time shutdown runs). A
     // segment removed behind its back (ipcrm) stays: removing it again is
-    // harmless, and shutdown_raw takes "already gone" as done.
-    let open_or_none = |fd: c_int| if fd >= 0 && fd::is_open(fd) { fd } else { -1 };
-    Ok(RawServer {
+    // harmless, and shutdown takes "already gone" as done.
+    let open_or_none = |fd: c_int| if open_fd(fd).is_some() { fd } else { -1 };
+    Ok(Handles {
         server_fd: open_or_none(info.server_fd),
         client_fd: open_or_none(info.client_fd),
         shmid: info.shmid,

@@ -6,10 +6,11 @@
 
 use super::string::{IsoprobeString, ISOPROBE_STRING_CAPACITY};
 use crate::error::Result;
-use crate::server::{RawServer, Setup};
+use crate::server::{ServerParts, Setup};
 use libc::{c_int, c_ushort};
 use static_assertions::{assert_eq_size, const_assert_eq};
 use std::mem::{align_of, offset_of, size_of};
+use std::os::fd::IntoRawFd;
 use std::os::unix::ffi::OsStrExt;
 
 /// Size in bytes of every server's shared-memory segment.
@@ -90,15 +91,27 @@ impl live_server_info {
         }
     }
 
-    pub(crate) fn from_raw(raw: &RawServer) -> Result<live_server_info> {
+    /// The record C holds for `parts`, which C owns from now on. A path too
+    /// long for the record frees the parts and fails.
+    pub(crate) fn from_parts(parts: ServerParts) -> Result<live_server_info> {
+        let path = IsoprobeString::from_bytes(
+            "info_file_path",
+            parts.info_file_path.as_os_str().as_bytes(),
+        );
+        let info_file_path = match path {
+            Ok(path) => path,
+            Err(e) => {
+                // The path is the error to report; the cleanup's own
+                // failure would only hide it.
+                let _ = parts.shutdown();
+                return Err(e);
+            }
+        };
         Ok(live_server_info {
-            server_fd: raw.server_fd,
-            client_fd: raw.client_fd,
-            shmid: raw.shmid,
-            info_file_path: IsoprobeString::from_bytes(
-                "info_file_path",
-                raw.info_file_path.as_os_str().as_bytes(),
-            )?,
+            server_fd: parts.listener.map_or(-1, IntoRawFd::into_raw_fd),
+            client_fd: parts.connection.map_or(-1, IntoRawFd::into_raw_fd),
+            shmid: parts.shmid,
+            info_file_path,
         })
     }
 }
