@@ -361,7 +361,10 @@ mod tests {
             let view = SocketRef::<TcpListener>::new(l.as_fd());
             assert_eq!(local_addr(&view).unwrap(), addr);
         }
-        assert!(fd::is_open(l.as_raw_fd()), "dropping the view closed the socket");
+        assert!(
+            fd::is_open(l.as_raw_fd()),
+            "dropping the view closed the socket"
+        );
         assert_eq!(local_addr(&l).unwrap(), addr);
     }
 

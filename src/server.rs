@@ -269,8 +269,7 @@ impl ServerParts {
     pub fn shutdown(self) -> Result<()> {
         let results = [
             self.connection.map_or(Ok(()), net::finish_and_close),
-            self.listener
-                .map_or(Ok(()), |l| crate::fd::close(l.into())),
+            self.listener.map_or(Ok(()), |l| crate::fd::close(l.into())),
             signals::shutdown(self.shmid),
         ];
         results.into_iter().collect::<Result<Vec<()>>>().map(|_| ())

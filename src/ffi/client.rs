@@ -146,7 +146,10 @@ fn socket_reads(fds: &[libc::c_int], timeout: Duration) -> Vec<SocketRead> {
         }
     }
     let borrowed: Vec<BorrowedFd<'_>> = unread.iter().map(|&(_, fd)| fd).collect();
-    for ((i, _), read) in unread.into_iter().zip(crate::reach::read_all(&borrowed, timeout)) {
+    for ((i, _), read) in unread
+        .into_iter()
+        .zip(crate::reach::read_all(&borrowed, timeout))
+    {
         reads[i] = Some(read);
     }
     reads
