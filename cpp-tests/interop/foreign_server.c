@@ -10,6 +10,7 @@
  *   linger     sends, then keeps the connection open 10 s before closing
  *   proj0      proj id 0 (glibc's ftok takes it)
  *   localhost  announces "localhost" instead of an address
+ *   ipv6       listens on the IPv6 loopback and announces "::1"
  *   reset      accepts, then resets the connection without sending
  *   big        sends an 8 MiB socket message; exits 1 if the client resets it
  *
@@ -93,19 +94,33 @@ int main(int argc, char **argv) {
   snprintf(mem, 4096, "%s", shm_msg);
   shmdt(mem);
 
-  int ls = socket(AF_INET, SOCK_STREAM, 0);
+  int ipv6 = strcmp(style, "ipv6") == 0;
+  int ls = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
   if (ls < 0) die("socket");
-  struct sockaddr_in a;
-  memset(&a, 0, sizeof a);
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_ANY);
-  socklen_t len = sizeof a;
-  if (bind(ls, (struct sockaddr *)&a, sizeof a) != 0 || listen(ls, 5) != 0 ||
-      getsockname(ls, (struct sockaddr *)&a, &len) != 0)
-    die("bind/listen");
-  int port = ntohs(a.sin_port);
+  int port;
+  if (ipv6) {
+    struct sockaddr_in6 a6;
+    memset(&a6, 0, sizeof a6);
+    a6.sin6_family = AF_INET6;
+    a6.sin6_addr = in6addr_loopback;
+    socklen_t len6 = sizeof a6;
+    if (bind(ls, (struct sockaddr *)&a6, sizeof a6) != 0 || listen(ls, 5) != 0 ||
+        getsockname(ls, (struct sockaddr *)&a6, &len6) != 0)
+      die("bind/listen");
+    port = ntohs(a6.sin6_port);
+  } else {
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_ANY);
+    socklen_t len = sizeof a;
+    if (bind(ls, (struct sockaddr *)&a, sizeof a) != 0 || listen(ls, 5) != 0 ||
+        getsockname(ls, (struct sockaddr *)&a, &len) != 0)
+      die("bind/listen");
+    port = ntohs(a.sin_port);
+  }
 
-  const char *host = strcmp(style, "localhost") == 0 ? "localhost" : "127.0.0.1";
+  const char *host = ipv6 ? "::1" : strcmp(style, "localhost") == 0 ? "localhost" : "127.0.0.1";
   const char *eol = strcmp(style, "crlf") == 0 ? "\r\n" : "\n";
   const char *last = strcmp(style, "nonl") == 0 ? "" : eol;
   char tmp[4096];

@@ -1,8 +1,8 @@
 // Our client against servers this project did not write: foreign_server.c
 // follows the assignment text with the habits seen in student solutions (an
 // info file without a final newline or with CRLF, a server that keeps the
-// connection open after sending, proj id 0, a host name instead of an
-// address, a reset after accept, an 8 MiB message). Each case checks the
+// connection open after sending, proj id 0, a host name or an IPv6 address
+// instead of an IPv4 one, a reset after accept, an 8 MiB message). Each case checks the
 // exact summary and that the client did not wait for the server to close:
 // the time bound (3 s, against a 5 s deadline and a 10 s linger) is a loose
 // correctness bound, not a speed target; the speed numbers are bench rows
@@ -12,9 +12,12 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ipc.h>
+#include <netinet/in.h>
 #include <sys/mount.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -94,6 +97,32 @@ TEST_P(OneForeignServer, IsHostWithBothMessagesWithoutWaitingForClose) {
 INSTANTIATE_TEST_SUITE_P(Styles, OneForeignServer,
                          ::testing::Values("plain", "nonl", "crlf", "linger", "proj0", "localhost"),
                          [](const ::testing::TestParamInfo<const char *> &i) { return std::string(i.param); });
+
+/// True when this machine can listen on the IPv6 loopback (a container
+/// or a kernel booted with ipv6.disable=1 may not).
+bool ipv6_loopback_available() {
+  int s = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (s < 0) return false;
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_addr = in6addr_loopback;
+  bool ok = bind(s, reinterpret_cast<sockaddr *>(&a), sizeof a) == 0;
+  close(s);
+  return ok;
+}
+
+TEST(Interop, AnIpv6AddressIsConnectedEndToEnd) {
+  if (!ipv6_loopback_available()) GTEST_SKIP() << "no IPv6 loopback (::1) to listen on here";
+  TempDir dir("interop-info"), paths("interop-paths");
+  Foreign f = start_foreign(dir, paths, "ipv6", "ipv6");
+  ASSERT_TRUE(wait_for_files(dir.path(), 1, milliseconds(10000))) << f.child->err();
+  EXPECT_EQ(read_file(dir.path() + "/ipv6").substr(0, 4), "::1\n") << "the server announces ::1";
+  Timed t = run_client(ISOPROBE_COURSE_CLIENT, dir.path());
+  EXPECT_TRUE(t.run.exited_with(0)) << t.run.err;
+  EXPECT_EQ(t.run.out, summary(1, 0, 0, " shm-ipv6 sock-ipv6")) << t.run.err;
+  EXPECT_EQ(t.run.err, "");
+  expect_clean_exit(f);
+}
 
 TEST(Interop, ResetAfterAcceptIsAlwaysHost) {
   // "Socket reached" is the completed handshake: a reset afterwards never
