@@ -625,6 +625,14 @@ mod tests {
         }
     }
 
+    /// The next client of `l`, within 10 s: a connect that never comes
+    /// fails the test instead of hanging it.
+    fn accept(l: &TcpListener) -> TcpStream {
+        crate::net::accept_within(l.as_fd(), Duration::from_secs(10))
+            .unwrap()
+            .expect("no client connected within 10 s")
+    }
+
     fn listener() -> (TcpListener, SocketAddr) {
         let l = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).unwrap();
         let a = l.local_addr().unwrap();
@@ -636,7 +644,7 @@ mod tests {
         let (l, addr) = listener();
         let (done_tx, done_rx) = mpsc::channel::<()>();
         let server = std::thread::spawn(move || {
-            let (mut c, _) = l.accept().unwrap();
+            let mut c = accept(&l);
             c.write_all(b"hello \n").unwrap();
             let _ = done_rx.recv(); // keep the connection open until told
         });
@@ -656,7 +664,7 @@ mod tests {
     fn reset_after_handshake_is_still_connected() {
         let (l, addr) = listener();
         let server = std::thread::spawn(move || {
-            let (c, _) = l.accept().unwrap();
+            let c = accept(&l);
             // SO_LINGER 0: close sends a reset.
             let lin = libc::linger {
                 l_onoff: 1,
@@ -722,7 +730,7 @@ mod tests {
         // attempt is refused and 127.0.0.1 is tried next.
         let (l, addr) = listener();
         let server = std::thread::spawn(move || {
-            let (mut c, _) = l.accept().unwrap();
+            let mut c = accept(&l);
             c.write_all(b"named").unwrap();
         });
         let r = connect_and_read(
@@ -746,7 +754,7 @@ mod tests {
         let (l, addr) = listener();
         const BIG: usize = 8 << 20;
         let server = std::thread::spawn(move || {
-            let (mut c, _) = l.accept().unwrap();
+            let mut c = accept(&l);
             let sent = c.write_all(&vec![b'x'; BIG]);
             c.shutdown(std::net::Shutdown::Write).unwrap();
             let mut rest = Vec::new();
@@ -767,7 +775,7 @@ mod tests {
     fn silent_server_costs_the_deadline_and_sends_nothing() {
         let (l, addr) = listener();
         let client = std::net::TcpStream::connect(addr).unwrap();
-        let (_conn, _) = l.accept().unwrap();
+        let _conn = accept(&l);
         let start = Instant::now();
         let r = read_all(&[client.as_fd()], Duration::from_millis(300));
         assert_eq!(r[0].end, ReadEnd::Silent);

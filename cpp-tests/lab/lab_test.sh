@@ -74,7 +74,6 @@ run_lab() {
     rc=$?
     lab_pid=""
     lab_end_ticks=$(awk -v hz="$(getconf CLK_TCK)" '{ printf "%d", $1 * hz + 1 }' /proc/uptime)
-    lab_end_epoch=$(date +%s)
     out=$(cat "$work/out")
     err=$(cat "$work/err")
     note "\$ lab/run $*"
@@ -154,13 +153,19 @@ expect_nothing_left() {
         done
     done
     [ -z "$left" ] || fail "processes left in the lab's namespaces or naming its directory:$left"
-    # ftok keys repeat (16 bits of an inode): a test that ctest runs in
-    # parallel may create the same key after our lab removed its segment. A
-    # segment is ours only if it was created (ctime) before the lab ended.
+    # ftok keys repeat: a key is 16 bits of an inode, and the inode of the
+    # lab's ftok file is free again once its directory is gone, so a test
+    # that ctest runs in parallel may create the same key within the second
+    # the lab ended (seen in CI). A segment is the lab's only if it has the
+    # id the snapshot saw under the lab's key: ids are not reused until the
+    # kernel's sequence wraps.
+    local id
     for key in $(grep -o '\bkey=[0-9-]*' "$snap/record" | cut -d= -f2); do
-        if awk -v k="$key" -v end="$lab_end_epoch" 'NR > 1 && $1 == k && $14 <= end { f = 1 } END { exit !f }' /proc/sysvipc/shm; then
-            fail "segment with key $key is still there"
-        fi
+        for id in $(awk -v k="$key" 'NR > 1 && $1 == k { print $2 }' "$snap/host-shm"); do
+            if awk -v k="$key" -v id="$id" 'NR > 1 && $1 == k && $2 == id { f = 1 } END { exit !f }' /proc/sysvipc/shm; then
+                fail "segment $id (key $key) is still there"
+            fi
+        done
     done
     note "teardown checked: lab directory, processes in ${#made[@]} namespaces (${made[*]}), host segments"
 }
