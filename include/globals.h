@@ -93,7 +93,8 @@ typedef enum isoprobe_status {
    */
   ISOPROBE_ERROR_NULL = 3,
   /**
-   * A wait ended at its timeout (e.g. no client connected).
+   * A wait ended at its timeout (no client connected, no message came, a
+   * client took nothing of a send); `errno_value` is 0.
    */
   ISOPROBE_ERROR_TIMEOUT = 4,
   /**
@@ -541,7 +542,8 @@ typedef struct isoprobe_error {
 namespace isoprobe {
 namespace course {
 /** Prints the one error line: "system error: <call>: <reason>" for a failed
- *  system call, "isoprobe error: <reason>" for a refused argument. */
+ *  system call, "isoprobe error: <reason>" for a refused argument or a
+ *  bounded wait that ran out (a send the client never took). */
 inline void print_error(const isoprobe_error &e) {
   if (e.status == ISOPROBE_ERROR_SYSTEM)
     std::fprintf(stderr, "system error: %s\n", e.message);

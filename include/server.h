@@ -95,7 +95,8 @@ isoprobe_status isoprobe_server_get_connection(live_server_info *server,
 /**
  * Sends the NUL-terminated `msg` to the connected client (all of it, no
  * SIGPIPE) within ISOPROBE_SEND_TIMEOUT_MS: a client that does not take it
- * in time fails the call (`send`, ETIMEDOUT). May be called any number of
+ * in time fails the call with ISOPROBE_ERROR_TIMEOUT (`call` "send", no
+ * errno: every system call succeeded). May be called any number of
  * times; `isoprobe_server_shutdown` half-closes and closes the connection.
  */
 isoprobe_status isoprobe_server_write_to_socket(const live_server_info *server,

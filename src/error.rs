@@ -1,9 +1,11 @@
-//! One error type for the whole core: either a failed system call (its name
-//! and errno, as The Linux Programming Interface reports them) or an argument
-//! the library refuses before it makes any call.
+//! One error type for the whole core: a failed system call (its name and
+//! errno, as The Linux Programming Interface reports them), a wait the
+//! library bounded that ran out (no errno: the kernel reported none), or an
+//! argument the library refuses before it makes any call.
 
 use std::ffi::CStr;
 use std::fmt;
+use std::time::Duration;
 
 /// Why an operation failed.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +16,15 @@ pub enum Error {
         call: &'static str,
         /// The errno it left.
         errno: i32,
+    },
+    /// `call` could not complete within the library's own bound `after`
+    /// (a send to a client that takes nothing): every system call
+    /// succeeded, so there is no errno to report.
+    TimedOut {
+        /// The operation that was waiting, e.g. `"send"`.
+        call: &'static str,
+        /// The bound that passed.
+        after: Duration,
     },
     /// An argument was refused before any system call was made.
     Invalid(String),
@@ -47,18 +58,18 @@ impl Error {
         Error::Invalid(reason.into())
     }
 
-    /// The errno of a failed call; 0 for argument errors.
+    /// The errno of a failed call; 0 for timeouts and argument errors.
     pub fn errno(&self) -> i32 {
         match self {
             Error::Sys { errno, .. } => *errno,
-            Error::Invalid(_) => 0,
+            Error::TimedOut { .. } | Error::Invalid(_) => 0,
         }
     }
 
-    /// The failed call's name; `None` for argument errors.
+    /// The failed or timed-out call's name; `None` for argument errors.
     pub fn call(&self) -> Option<&'static str> {
         match self {
-            Error::Sys { call, .. } => Some(call),
+            Error::Sys { call, .. } | Error::TimedOut { call, .. } => Some(call),
             Error::Invalid(_) => None,
         }
     }
@@ -73,6 +84,9 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Sys { call, errno } => write!(f, "{call}: {}", strerror(*errno)),
+            Error::TimedOut { call, after } => {
+                write!(f, "{call}: timed out after {} ms", after.as_millis())
+            }
             Error::Invalid(reason) => f.write_str(reason),
         }
     }
@@ -150,6 +164,18 @@ mod tests {
         assert!(e.is_system());
         assert_eq!(e.errno(), libc::ENOENT);
         assert_eq!(e.call(), Some("shmget"));
+    }
+
+    #[test]
+    fn a_timeout_names_its_call_and_bound_and_no_errno() {
+        let e = Error::TimedOut {
+            call: "send",
+            after: Duration::from_secs(5),
+        };
+        assert_eq!(e.to_string(), "send: timed out after 5000 ms");
+        assert!(!e.is_system());
+        assert_eq!(e.errno(), 0);
+        assert_eq!(e.call(), Some("send"));
     }
 
     #[test]

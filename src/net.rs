@@ -237,13 +237,13 @@ pub fn accept_within(listener: BorrowedFd<'_>, timeout: Duration) -> Result<Opti
 }
 
 /// How long one server send may take in all: a client that stops reading
-/// makes the send fail (`send: Connection timed out`) instead of blocking
-/// the server forever.
+/// makes the send fail (`send: timed out after 5000 ms`) instead of
+/// blocking the server forever.
 pub const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Sends all of `bytes` within `timeout` (short writes and EINTR handled,
 /// no SIGPIPE), leaving the connection open for more. A peer that does not
-/// take everything in time fails the send with ETIMEDOUT.
+/// take everything in time fails the send with `Error::TimedOut`.
 pub fn send_all_within(
     borrowed: BorrowedFd<'_>,
     mut bytes: &[u8],
@@ -269,7 +269,10 @@ pub fn send_all_within(
             }
             let left = deadline.saturating_duration_since(std::time::Instant::now());
             if left.is_zero() || !fd::wait_writable(borrowed, left)? {
-                return Err(Error::sys("send", libc::ETIMEDOUT));
+                return Err(Error::TimedOut {
+                    call: "send",
+                    after: timeout,
+                });
             }
             continue;
         }

@@ -5,7 +5,8 @@
 namespace isoprobe {
 namespace course {
 /** Prints the one error line: "system error: <call>: <reason>" for a failed
- *  system call, "isoprobe error: <reason>" for a refused argument. */
+ *  system call, "isoprobe error: <reason>" for a refused argument or a
+ *  bounded wait that ran out (a send the client never took). */
 inline void print_error(const isoprobe_error &e) {
   if (e.status == ISOPROBE_ERROR_SYSTEM)
     std::fprintf(stderr, "system error: %s\n", e.message);

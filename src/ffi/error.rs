@@ -17,7 +17,8 @@ pub enum isoprobe_status {
     ISOPROBE_ERROR_INVALID = 2,
     /// A required pointer was NULL.
     ISOPROBE_ERROR_NULL = 3,
-    /// A wait ended at its timeout (e.g. no client connected).
+    /// A wait ended at its timeout (no client connected, no message came, a
+    /// client took nothing of a send); `errno_value` is 0.
     ISOPROBE_ERROR_TIMEOUT = 4,
     /// The library hit an internal bug; it was contained at the boundary.
     ISOPROBE_ERROR_PANIC = 5,
@@ -71,6 +72,12 @@ impl isoprobe_error {
                 call,
                 &err.to_string(),
             ),
+            Error::TimedOut { call, .. } => Self::new(
+                isoprobe_status::ISOPROBE_ERROR_TIMEOUT,
+                0,
+                call,
+                &err.to_string(),
+            ),
             Error::Invalid(msg) => Self::new(isoprobe_status::ISOPROBE_ERROR_INVALID, 0, "", msg),
         }
     }
@@ -82,3 +89,43 @@ pub const ISOPROBE_ERROR_MESSAGE_CAPACITY: usize = 512;
 /// Length of `isoprobe_error.call`: the longest call name ("shmctl(IPC_RMID)")
 /// with room to spare.
 pub const ISOPROBE_ERROR_CALL_CAPACITY: usize = 64;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::CStr;
+    use std::time::Duration;
+
+    fn text(field: &[libc::c_char]) -> String {
+        // SAFETY: copy_truncated always leaves a NUL inside the field.
+        unsafe { CStr::from_ptr(field.as_ptr()) }
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    #[test]
+    fn each_kind_of_error_has_its_status() {
+        let sys = isoprobe_error::from_error(&Error::sys("shmget", libc::ENOENT));
+        assert_eq!(sys.status, isoprobe_status::ISOPROBE_ERROR_SYSTEM);
+        assert_eq!(
+            (sys.errno_value, text(&sys.call)),
+            (libc::ENOENT, "shmget".into())
+        );
+
+        let timeout = isoprobe_error::from_error(&Error::TimedOut {
+            call: "send",
+            after: Duration::from_secs(5),
+        });
+        assert_eq!(timeout.status, isoprobe_status::ISOPROBE_ERROR_TIMEOUT);
+        assert_eq!(timeout.errno_value, 0, "no errno is made up for a timeout");
+        assert_eq!(text(&timeout.call), "send");
+        assert_eq!(text(&timeout.message), "send: timed out after 5000 ms");
+
+        let invalid = isoprobe_error::from_error(&Error::invalid("bad"));
+        assert_eq!(invalid.status, isoprobe_status::ISOPROBE_ERROR_INVALID);
+        assert_eq!(
+            (invalid.errno_value, text(&invalid.message)),
+            (0, "bad".into())
+        );
+    }
+}
