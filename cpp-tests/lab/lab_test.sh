@@ -195,9 +195,52 @@ ftok_of_host() {
     printf '%d\n' $(((($2 & 0xff) << 24) | ((dev & 0xff) << 16) | (ino & 0xffff)))
 }
 
+# in_place_wrapper PATH: writes PATH, a server for lab/run that runs
+# course_server with a private info directory and copies the file into the
+# lab's the way servers that write in place do: opened, one line at a
+# time 300 ms apart (the pauses are the scenario), closed.
+in_place_wrapper() {
+    cat >"$1" <<WRAPPER
+#!/usr/bin/env bash
+# PORT FTOK PROJ NAME INFO_DIR SHM_MSG SOCK_MSG, as course_server takes them.
+set -u
+private=\$(mktemp -d)
+pid="" watcher=""
+finish() { [ -z "\$watcher" ] || kill "\$watcher" 2>/dev/null; rm -rf "\$private"; }
+trap finish EXIT
+trap '[ -z "\$pid" ] || kill -TERM "\$pid"; wait "\$pid"; exit 143' TERM INT
+exec {ev}< <(exec inotifywait -m -e moved_to -e close_write --format %f "\$private" 2>&1)
+watcher=\$!
+while read -r -t 10 -u "\$ev" line && [ "\$line" != "Watches established." ]; do :; done
+[ "\${line:-}" = "Watches established." ] || exit 125
+"$server" "\$1" "\$2" "\$3" "\$4" "\$private" "\$6" "\$7" &
+pid=\$!
+read -r -t 60 -u "\$ev" line || exit 125
+exec {out}>"\$5/\$4"
+while IFS= read -r field; do
+    printf '%s\n' "\$field" >&"\$out"
+    sleep 0.3
+done <"\$private/\$4"
+exec {out}>&-
+wait "\$pid"
+WRAPPER
+    chmod 755 "$1"
+}
+
 machine_ip=198.18.0.1
 
 case $case_name in
+    in-place)
+        # Without waiting for the whole file the client reads one line of
+        # it and counts the server as VM with a warning.
+        in_place_wrapper "$work/in_place_server.sh"
+        server=$work/in_place_server.sh
+        run_lab host:1
+        expect_summary "Total Servers: 1" "Host: 1" "Container: 0" "VM: 0" \
+            "Messages: host-1-shm host-1-sock"
+        ! grep -q 'counted as VM' <<<"$out$err" || fail "the client read a half-written info file"
+        expect_nothing_left
+        ;;
     host)
         run_lab host:2
         expect_line '^host: plain processes' "host mechanism"

@@ -1,10 +1,11 @@
 #!/bin/sh
 # settle_client.sh CLIENT INFO_DIR: the lab's client in grading runs. The lab
-# starts its client as soon as every info file exists; a student server that
-# writes its file in place (not atomically) may still be writing it then. The
-# assignment lets the client assume every server has finished starting up
-# (simplifying assumption 1), so this waits (inotify, at most 10 s) until
-# each info file holds its four fields, then runs CLIENT on the directory.
+# starts its client once every info file is complete (closed or renamed into
+# place, or four lines); a student server may still rewrite its file after
+# closing it once (a header first, the fields later). The assignment lets the
+# client assume every server has finished starting up (simplifying
+# assumption 1), so this also waits (inotify, at most 10 s) until each info
+# file holds its four fields, then runs CLIENT on the directory.
 client=$1 dir=$2
 end=$(($(date +%s) + 10))
 while :; do
