@@ -7,6 +7,7 @@
 #   student        the reference-quality student submission, host only: the same.
 #   flawed-*       student + flawed-*.patch, host only: the non-passing checks
 #                  are exactly those in flawed-*.expect (id and status).
+#   sandbox-cap    a fork bomb in the sandbox stops at the run's task cap.
 #   batch          --batch over student, flawed-format and one that does not
 #                  build, with --csv and the
 #                  per-submission reports; --gradescope on one of them.
@@ -53,6 +54,57 @@ for c in json.load(open(sys.argv[1]))["checks"]:
 }
 
 case $case in
+    sandbox-cap)
+        # A fork bomb in a sandboxed run stops at the run's own task cap
+        # (pids cgroup), is counted in the report's summary, and its cgroup
+        # and processes are gone afterwards.
+        mkdir -p "$work/empty"
+        python3 - "$repo/scripts/grade" "$work/empty" "$build" <<'PY'
+import argparse, glob, os, sys
+sys.path.insert(0, sys.argv[1])
+import grade
+why = grade.PidsCgroups().usable
+if why is not None:
+    print("SKIP: no pids cgroup here: " + why)
+    sys.exit(77)
+args = argparse.Namespace(build_dir=sys.argv[3], keep=False, envs=[])
+g = grade.Grader(sys.argv[2], args)
+try:
+    g.prepare()
+    bomb = ("import os\n"
+            "n = 0\n"
+            "try:\n"
+            "    while True:\n"
+            "        if os.fork() == 0:\n"
+            "            os.pause()\n"
+            "            os._exit(0)\n"
+            "        n += 1\n"
+            "except BlockingIOError:\n"
+            "    print(n)\n")
+    r = g.sandbox(["python3", "-c", bomb], 60)
+    forked = int(r.out.strip() or -1)
+    print("forked %d children before fork failed; cap %d tasks; cap hit %d time(s)"
+          % (forked, grade.PIDS_MAX, g.cgroups.hits))
+    print("sandbox: " + g.sandbox_how())
+    ok = True
+    if not 0 < forked < grade.PIDS_MAX:
+        print("FAIL: the bomb was not stopped by the cap (exit %s, stderr %s)" % (r.rc, r.err.strip()[:200]))
+        ok = False
+    if g.cgroups.hits < 1:
+        print("FAIL: pids.events counted no hit")
+        ok = False
+    left = glob.glob(os.path.join(g.cgroups.parent, "isoprobe-grade.%d.*" % os.getpid()))
+    if left or g.cgroups.left:
+        print("FAIL: cgroups left: %s" % (left or g.cgroups.left))
+        ok = False
+finally:
+    g.cgroups.release_left()
+    import shutil
+    shutil.rmtree(g.scratch, ignore_errors=True)
+sys.exit(0 if ok else 1)
+PY
+        exit $?
+        ;;
     project)
         mkdir -p "$work/isoprobe" && cp "$subs/isoprobe/Makefile" "$lib" "$work/isoprobe/" \
             && cp -r "$repo/include" "$work/isoprobe/" || exit 1

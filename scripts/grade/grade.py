@@ -12,6 +12,7 @@ import concurrent.futures
 import csv
 import fnmatch
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -20,6 +21,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.dont_write_bytecode = True  # nothing written into the checkout
@@ -35,6 +37,10 @@ NOBODY = 65534
 IS_ROOT = os.geteuid() == 0
 PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 GB = 1 << 30
+# Tasks (processes and threads) one sandboxed run may have at once, when a
+# pids cgroup can be made: generous for make, g++ and a test with its
+# servers; a fork bomb stops here, on its own, whatever else runs as nobody.
+PIDS_MAX = 512
 
 # Time limits (seconds of wall clock) for each step that runs student code.
 T_BUILD = 180
@@ -72,6 +78,108 @@ def run(cmd, timeout, cwd=None, env=None):
             out, err = p.communicate()
     return Result(p.returncode, out.decode(errors="replace"), err.decode(errors="replace"),
                   time.monotonic() - start, timed_out)
+
+
+class PidsCgroups:
+    """One pids cgroup per sandboxed run, under this process's own (cgroup
+    v1 pids hierarchy, or v2 with the pids controller enabled below it).
+    `usable` is None when they can be made, else why not."""
+
+    numbers = itertools.count(1)  # unique across the Graders of a batch
+
+    def __init__(self):
+        self.parent, self.usable = self.find_parent()
+        self.lock = threading.Lock()  # conformance runs sandboxes in threads
+        self.hits = 0
+        self.left = []
+
+    @staticmethod
+    def find_parent():
+        if not IS_ROOT:
+            return None, "not root: no cgroup to write"
+        try:
+            lines = open("/proc/self/cgroup").read().splitlines()
+        except OSError as e:
+            return None, "cannot read /proc/self/cgroup: %s" % e.strerror
+        for line in lines:
+            _, controllers, path = line.split(":", 2)
+            if "pids" in controllers.split(","):
+                parent = "/sys/fs/cgroup/pids" + path
+                break
+        else:
+            unified = [l.split(":", 2)[2] for l in lines if l.startswith("0::")]
+            if not unified:
+                return None, "no pids controller in /proc/self/cgroup"
+            parent = "/sys/fs/cgroup" + unified[0]
+            try:
+                enabled = open(os.path.join(parent, "cgroup.subtree_control")).read().split()
+            except OSError:
+                enabled = []
+            if "pids" not in enabled:
+                return None, "the pids controller is not enabled below %s" % parent
+        if not os.access(parent, os.W_OK):
+            return None, "%s is not writable" % parent
+        return parent, None
+
+    def make(self):
+        """A fresh cgroup capped at PIDS_MAX tasks; None when none can be made."""
+        if self.usable is not None:
+            return None
+        path = os.path.join(self.parent, "isoprobe-grade.%d.%d" % (os.getpid(), next(self.numbers)))
+        try:
+            os.mkdir(path)
+            with open(os.path.join(path, "pids.max"), "w") as f:
+                f.write(str(PIDS_MAX))
+        except OSError as e:
+            self.usable = "cannot make a pids cgroup in %s: %s" % (self.parent, e.strerror)
+            try:
+                os.rmdir(path)
+            except OSError:
+                pass
+            return None
+        return path
+
+    def release(self, path):
+        """Counts how often the run hit the cap, then removes the cgroup:
+        its processes are gone once the run's pid namespace ended (after a
+        timeout, killed ones may still be exiting: retried at the end)."""
+        hits = 0
+        try:
+            for line in open(os.path.join(path, "pids.events")):
+                key, _, value = line.partition(" ")
+                if key == "max":
+                    hits = int(value)
+        except OSError:
+            pass
+        try:
+            os.rmdir(path)
+            gone = True
+        except OSError:
+            gone = False
+        with self.lock:
+            self.hits += hits
+            if not gone:
+                self.left.append(path)
+
+    def release_left(self):
+        """Kills what is left in cgroups whose run timed out and removes them."""
+        for path in self.left:
+            for _ in range(100):
+                try:
+                    pids = open(os.path.join(path, "cgroup.procs")).read().split()
+                except OSError:
+                    break
+                for pid in pids:
+                    try:
+                        os.kill(int(pid), signal.SIGKILL)
+                    except ProcessLookupError:
+                        pass
+                try:
+                    os.rmdir(path)
+                    break
+                except OSError:
+                    time.sleep(0.05)  # SIGKILLed tasks still exiting: nothing to wait on
+        self.left = []
 
 
 def one_line(text, limit=300):
@@ -116,6 +224,7 @@ class Grader:
         self.hdr = os.path.join(self.scratch, "hdr")
         self.hosts = os.path.join(self.scratch, "hosts")
         self.build_dir = args.build_dir
+        self.cgroups = PidsCgroups()
 
     # ------------------------------------------------------------ checks
     def add(self, cid, status, detail=""):
@@ -135,13 +244,24 @@ class Grader:
         env = ["env", "-i", "PATH=" + PATH, "HOME=" + self.tmp, "TMPDIR=" + self.tmp, "LANG=C.UTF-8",
                "GRADE_HOSTS=" + self.hosts,
                "GRADE_SCRATCH=" + self.scratch]
-        return run(ns + env + [os.path.join(self.kit, "sandbox.sh"), str(cpu), str(mem), "--"] + cmd,
-                   timeout, cwd=cwd or self.scratch)
+        cgroup = self.cgroups.make()
+        if cgroup:
+            env.append("GRADE_CGROUP=" + cgroup)
+        try:
+            return run(ns + env + [os.path.join(self.kit, "sandbox.sh"), str(cpu), str(mem), "--"] + cmd,
+                       timeout, cwd=cwd or self.scratch)
+        finally:
+            if cgroup:
+                self.cgroups.release(cgroup)
 
     def sandbox_how(self):
         who = "user nobody" if IS_ROOT else "the calling user (not root: cannot switch users)"
+        if self.cgroups.usable is None:
+            cap = "at most %d tasks per run (a pids cgroup of its own)" % PIDS_MAX
+        else:
+            cap = "no per-run task cap (%s)" % self.cgroups.usable
         return ("as %s in its own network (lo only, 198.18.0.1), IPC, UTS, mount and pid namespaces; "
-                "CPU, address-space and wall-clock limits" % who)
+                "CPU, address-space and wall-clock limits; %s" % (who, cap))
 
     # ------------------------------------------------------------ steps
     def prepare(self):
@@ -641,6 +761,7 @@ class Grader:
         try:
             return self.grade_steps()
         finally:
+            self.cgroups.release_left()
             # Also on an exception or Ctrl-C: the scratch copy goes (the
             # sandboxes and labs inside it ended with their steps).
             if not self.args.keep:
@@ -675,6 +796,7 @@ class Grader:
             "summary": dict(counts, result=result, failed=failed,
                             warned=[c["id"] for c in self.checks if c["status"] == "warn"],
                             envs=self.args.envs, sandbox=self.sandbox_how(),
+                            process_cap_hits=self.cgroups.hits,
                             seconds=round(time.monotonic() - self.started, 1),
                             headers=getattr(self, "headers_from", "")),
         }

@@ -6,7 +6,8 @@
 # gives the network an address (198.18.0.1 on lo, nothing else, no route out)
 # and a hostname resolving to it (what student servers announce), then drops
 # to user nobody (when started by real root) with CPU, memory and file-size
-# limits and runs CMD.
+# limits, in the pids cgroup grade.py made for this run (GRADE_CGROUP, when
+# it could), and runs CMD.
 set -u
 cpu=$1 mem=$2
 shift 2
@@ -21,6 +22,11 @@ fi
 # directory in /tmp, and its own /dev/shm.
 if [ -n "${GRADE_SCRATCH:-}" ]; then
     "$(dirname "$0")/private_tmp.sh" "$GRADE_SCRATCH" || exit 125
+fi
+# A task cap of its own (grade.py made the cgroup): this process and all it
+# starts count against it, nothing else.
+if [ -n "${GRADE_CGROUP:-}" ]; then
+    echo 0 >"$GRADE_CGROUP/cgroup.procs" || exit 125
 fi
 limits=(prlimit "--cpu=$cpu" --fsize=268435456 --core=0)
 [ "$mem" = 0 ] || limits+=("--as=$mem")
