@@ -30,22 +30,13 @@ die() { printf '%s: error: %s\n' "$prog" "$*" >&2; exit 1; }
 unavailable() { printf '%s: unavailable: %s\n' "$prog" "$*" >&2; exit 77; }
 say() { printf 'bench-boot: %s\n' "$*" >&2; }
 
-stop_all() {
-    local f
-    for f in "$1"/*.pid; do
-        if [ -f "$f" ]; then
-            "$here/stop.sh" "$f" 3 >/dev/null 2>&1 || true
-        fi
-    done
-}
-
 # ------------------------------------------------------------ inner part
 # bench-boot.sh --inner CACHE TMP ROUNDS (inside the network namespace)
 if [ "${1:-}" = --inner ]; then
     cache=$2 tmp=$3 rounds=$4
     shared=$tmp/shared name=vm-bench
     ip link set lo up || die "ip link set lo up in the namespace"
-    trap 'stop_all "$tmp"; [ -z "${mon_pid:-}" ] || kill "$mon_pid" 2>/dev/null || true' EXIT
+    trap 'isoprobe_vm_stop_all "$tmp"; [ -z "${mon_pid:-}" ] || kill "$mon_pid" 2>/dev/null || true' EXIT
     # One inotify monitor for the whole run: an info file created while
     # nobody reads is still queued, so no event is lost.
     exec {mon}< <(exec inotifywait -q -m -e create,moved_to,close_write --format %f "$shared" 2>/dev/null)
@@ -112,7 +103,7 @@ cache=$(cd "$cache" && pwd)
 tmp=""
 cleanup() {
     if [ -n "$tmp" ]; then
-        stop_all "$tmp"
+        isoprobe_vm_stop_all "$tmp"
         rm -rf "$tmp"
     fi
 }

@@ -129,6 +129,18 @@ isoprobe_vm_stop_qemu() {
     return 0
 }
 
+# stop_all DIR: stops every VM whose pidfile is in DIR (stop.sh, 3 s grace;
+# used on every exit of the scripts that boot VMs into a scratch DIR).
+isoprobe_vm_stop_all() {
+    local f lib
+    lib=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+    for f in "$1"/*.pid; do
+        if [ -f "$f" ]; then
+            "$lib/stop.sh" "$f" 3 >/dev/null 2>&1 || true
+        fi
+    done
+}
+
 # encode_args ARG...: prints the value for the isoprobe.args= kernel
 # parameter. Each argument becomes "_" + percent-encoding (bytes outside
 # [A-Za-z0-9._/-] as %HH), arguments joined by ",". The "_" prefix keeps

@@ -29,16 +29,6 @@ port=5555 proj=65 name=vm-selftest
 shm_msg='shm: hello, 100% "quoted" '\''single'\'' ünï'
 sock_msg='sock\nmsg,with,commas'
 
-# stop_all DIR: stop every VM whose pidfile is in DIR (used on every exit).
-stop_all() {
-    local f
-    for f in "$1"/*.pid; do
-        if [ -f "$f" ]; then
-            "$here/stop.sh" "$f" 3 >/dev/null 2>&1 || true
-        fi
-    done
-}
-
 # ------------------------------------------------------------ inner part
 # Runs inside the network namespace: selftest.sh --inner CACHE TMP
 if [ "${1:-}" = --inner ]; then
@@ -49,7 +39,7 @@ if [ "${1:-}" = --inner ]; then
     say "network namespace interfaces: $links"
     [ "$links" = "lo " ] || fail "expected only lo in the namespace, got: $links"
 
-    trap 'stop_all "$tmp"' EXIT
+    trap 'isoprobe_vm_stop_all "$tmp"' EXIT
 
     # wait_file PATH TIMEOUT_S: short bounded poll (no inotify-tools here).
     wait_file() {
@@ -177,7 +167,7 @@ cache=$(cd "$cache" && pwd)
 tmp=""
 cleanup() {
     if [ -n "$tmp" ]; then
-        stop_all "$tmp"
+        isoprobe_vm_stop_all "$tmp"
         if [ "${ISOPROBE_VM_KEEP:-0}" = 1 ]; then
             say "kept $tmp (ISOPROBE_VM_KEEP=1)"
         else
