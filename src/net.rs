@@ -20,11 +20,11 @@ pub const MAX_SOCKET_MESSAGE: usize = 64 * 1024;
 const HOSTNAME_BUFFER: usize = 256;
 
 /// What is read and thrown away at a time from a peer nobody listens to.
-const DRAIN_CHUNK: usize = 4096;
+const DRAIN_CHUNK: usize = 16 * 1024;
 
-/// At close, at most this many reads of unread data (256 KiB): enough for
-/// anything a course client sends, bounded for one that keeps sending.
-const DRAIN_READS_AT_CLOSE: usize = 64;
+/// At a server's close, at most this much unread data is discarded: enough
+/// for anything a course client sends, bounded for one that keeps sending.
+const DRAIN_AT_CLOSE: usize = 256 * 1024;
 
 /// The address a server listens on and announces.
 ///
@@ -287,12 +287,7 @@ pub fn send_all_within(
 /// closes it. Every step runs; the first failure is reported.
 pub fn finish_and_close(conn: TcpStream) -> Result<()> {
     let half = finish(&conn);
-    let mut sink = [0u8; DRAIN_CHUNK];
-    for _ in 0..DRAIN_READS_AT_CLOSE {
-        if !matches!(recv_nowait(conn.as_fd(), &mut sink), Ok(n) if n > 0) {
-            break;
-        }
-    }
+    discard_pending(conn.as_fd(), DRAIN_AT_CLOSE);
     let closed = fd::close(conn.into());
     half.and(closed)
 }
@@ -329,6 +324,21 @@ pub fn await_peer_close(conn: BorrowedFd<'_>, timeout: Duration) -> Result<bool>
             },
         }
     }
+}
+
+/// Reads and discards, without waiting, what `conn` has received and nobody
+/// read, until nothing is left or `limit` bytes are gone (a peer still
+/// sending past that is reset at the close). Returns the bytes discarded.
+pub fn discard_pending(conn: BorrowedFd<'_>, limit: usize) -> usize {
+    let mut sink = [0u8; DRAIN_CHUNK];
+    let mut discarded = 0;
+    while discarded < limit {
+        match recv_nowait(conn, &mut sink) {
+            Ok(n) if n > 0 => discarded += n,
+            _ => break,
+        }
+    }
+    discarded
 }
 
 /// One `recv` that never blocks (MSG_DONTWAIT, whatever the socket's mode),

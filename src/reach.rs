@@ -48,14 +48,7 @@ pub const CLOSE_DRAIN_LIMIT: usize = 8 << 20;
 /// read (at most `CLOSE_DRAIN_LIMIT` bytes), so that closing it does not
 /// reset the connection.
 pub fn drain(fd: BorrowedFd<'_>) {
-    let mut chunk = vec![0u8; RECV_CHUNK];
-    let mut discarded = 0;
-    while discarded < CLOSE_DRAIN_LIMIT {
-        match recv_nowait(fd, &mut chunk) {
-            Ok(n) if n > 0 => discarded += n,
-            _ => return,
-        }
-    }
+    crate::net::discard_pending(fd, CLOSE_DRAIN_LIMIT);
 }
 
 /// Where to connect.
